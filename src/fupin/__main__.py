@@ -1,0 +1,3 @@
+from fupin.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,54 @@
+"""Shared behaviour of fupin's commands (cli.md): exit 1 with a Chinese/English reason on
+invalid input, a one-line summary last, `--as USERNAME` for the acting user."""
+
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from fupin.core.audit import audit_context
+from fupin.core.errors import ApplicationError, ValidationFailed
+
+
+def cli_actor(username: str | None = None):
+    """The user a command acts as: --as USERNAME, or the operator's own system identity."""
+    from fupin.accounts.models import Role, User
+
+    if username:
+        user = User.objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise CommandError(f"没有用户 {username} / no such user: {username}", returncode=1)
+        return user
+    user, _ = User.objects.get_or_create(
+        username="fupin-cli",
+        defaults={"role": Role.ADMIN, "is_superuser": True, "is_staff": False, "first_name": "命令行"},
+    )
+    if not user.has_usable_password():
+        pass
+    else:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+class FupinCommand(BaseCommand):
+    def execute(self, *args, **options):
+        try:
+            with audit_context(source="cli"):
+                return super().execute(*args, **options)
+        except ValidationFailed as exc:
+            for e in exc.errors:
+                print(f"{e.get('code')}: {e.get('message')}", file=sys.stderr)
+            raise CommandError(exc.message, returncode=1) from exc
+        except ApplicationError as exc:
+            raise CommandError(f"{exc.code}: {exc.message}", returncode=1) from exc
+
+    def progress(self, done: int, total: int, label: str = "") -> None:
+        """A progress bar on a terminal, nothing otherwise."""
+        if not sys.stderr.isatty() or not total:
+            return
+        width = 30
+        filled = int(width * done / total)
+        sys.stderr.write(f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()

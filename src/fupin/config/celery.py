@@ -1,0 +1,11 @@
+"""Celery app. Tasks live in fupin.jobs.tasks; progress is kept in Job rows, not in Celery results."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fupin.config.settings")
+
+app = Celery("fupin")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks(["fupin.jobs"])

@@ -1,0 +1,12 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include("fupin.api.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("fupin.web.urls")),
+]
+if settings.DEBUG:  # pragma: no cover - convenience only
+    pass

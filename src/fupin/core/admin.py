@@ -1,0 +1,19 @@
+from django.contrib import admin
+
+from fupin.core.models import AuditEntry
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ("at", "actor_name", "ip", "action", "object_type", "object_id", "area_code")
+    list_filter = ("action", "object_type")
+    search_fields = ("object_id", "actor_name")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,74 @@
+"""Stable error codes and the one application exception (architecture.md, layer 5).
+
+Codes never change once released: scripts and the API match on them. Messages are
+Chinese first with English after a slash, and use named placeholders.
+"""
+
+from django.db import models
+
+
+class ErrorCode(models.TextChoices):
+    # exchange format (exchange-format.md, "Validation errors")
+    E_MISSING_COLUMN = "E_MISSING_COLUMN", "缺少必填列 / missing required column"
+    E_REQUIRED = "E_REQUIRED", "必填项为空 / required value is empty"
+    E_ENUM = "E_ENUM", "取值不在列表中 / value not in the list"
+    E_NUMBER = "E_NUMBER", "数字无效 / invalid number"
+    E_ID_FORMAT = "E_ID_FORMAT", "证件号码格式错误 / malformed ID number"
+    E_ID_CHECKSUM = "E_ID_CHECKSUM", "证件号码校验位错误 / wrong ID check character"
+    E_ID_BIRTHDATE = "E_ID_BIRTHDATE", "证件号码中的出生日期无效 / invalid birth date in ID number"
+    E_SEX_MISMATCH = "E_SEX_MISMATCH", "性别与证件号码不符 / sex disagrees with ID number"
+    E_BIRTHDATE_MISMATCH = "E_BIRTHDATE_MISMATCH", "出生日期与证件号码不符 / birth date disagrees with ID number"
+    E_DUP_HOUSEHOLD_NO = "E_DUP_HOUSEHOLD_NO", "户编号重复 / duplicate household number"
+    E_DUP_ID_IN_FILE = "E_DUP_ID_IN_FILE", "文件中证件号码重复 / ID number repeated in file"
+    E_DUP_ID_IN_REGISTRY = "E_DUP_ID_IN_REGISTRY", "此人已是其他户的成员 / person already in another household"
+    E_UNKNOWN_AREA = "E_UNKNOWN_AREA", "未知的村级行政区划代码 / unknown village code"
+    E_UNKNOWN_HOUSEHOLD = "E_UNKNOWN_HOUSEHOLD", "未知的户编号 / unknown household number"
+    E_NO_HEAD = "E_NO_HEAD", "该户没有户主 / household has no head"
+    E_MULTIPLE_HEADS = "E_MULTIPLE_HEADS", "该户有多个户主 / household has more than one head"
+    E_HEAD_MISMATCH = "E_HEAD_MISMATCH", "户主信息与成员表不符 / head differs from member sheet"
+    E_EMPTY_HOUSEHOLD = "E_EMPTY_HOUSEHOLD", "该户没有成员 / household has no member"
+    E_EXIT_YEAR = "E_EXIT_YEAR", "脱贫年度与脱贫状态不符 / exit year disagrees with status"
+    # application
+    E_FILE_FORMAT = "E_FILE_FORMAT", "文件无法读取 / file cannot be read"
+    E_NOT_FOUND = "E_NOT_FOUND", "未找到 / not found"
+    E_PERMISSION = "E_PERMISSION", "无权限 / permission denied"
+    E_REASON_REQUIRED = "E_REASON_REQUIRED", "必须填写理由 / a reason is required"
+    E_INVALID = "E_INVALID", "输入无效 / invalid input"
+    E_CONFLICT = "E_CONFLICT", "数据已被他人修改 / changed by someone else"
+
+
+class ApplicationError(Exception):
+    """A business error with a stable code, a Chinese/English message and extra data."""
+
+    status = 400
+
+    def __init__(self, code: str, message: str | None = None, **extra):
+        self.code = str(code)
+        self.message = message or ErrorCode(code).label
+        self.extra = extra
+        super().__init__(f"{self.code}: {self.message}")
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "message": self.message, "extra": self.extra}
+
+
+class NotFound(ApplicationError):
+    status = 404
+
+    def __init__(self, message: str = "未找到 / not found", **extra):
+        super().__init__(ErrorCode.E_NOT_FOUND, message, **extra)
+
+
+class PermissionDenied(ApplicationError):
+    status = 403
+
+    def __init__(self, message: str = "无权限 / permission denied", **extra):
+        super().__init__(ErrorCode.E_PERMISSION, message, **extra)
+
+
+class ValidationFailed(ApplicationError):
+    """Carries a list of field errors: [{"field", "code", "message"}]."""
+
+    def __init__(self, errors: list[dict], message: str = "输入有误 / invalid input"):
+        super().__init__(ErrorCode.E_INVALID, message, errors=errors)
+        self.errors = errors

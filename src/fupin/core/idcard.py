@@ -1,0 +1,85 @@
+"""Resident ID numbers (GB 11643-1999), domain.md section 4.
+
+Birthplace digits are deliberately not checked against a table: codes change and a
+stale table rejects real people.
+"""
+
+import datetime as dt
+import re
+
+from fupin.core.text import to_halfwidth
+
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+CHECK = "10X98765432"
+_FORMAT = re.compile(r"^\d{17}[\dX]$")
+
+
+def normalize(raw: str | None) -> str:
+    """Trim, full-width → half-width, lowercase x → X."""
+    if raw is None:
+        return ""
+    s = to_halfwidth(str(raw)).strip(" \t\r\n\u3000\u00a0")
+    if s.endswith(".0") and len(s) == 20:  # an ID typed as a number in Excel
+        s = s[:-2]
+    return s.replace("x", "X")
+
+
+def check_char(first17: str) -> str:
+    total = sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True))
+    return CHECK[total % 11]
+
+
+def birth_date(idn: str) -> dt.date | None:
+    try:
+        return dt.date(int(idn[6:10]), int(idn[10:12]), int(idn[12:14]))
+    except ValueError:
+        return None
+
+
+def sex(idn: str) -> str:
+    """男 when digit 17 is odd, else 女."""
+    return "男" if int(idn[16]) % 2 == 1 else "女"
+
+
+def validate(idn: str, *, today: dt.date | None = None) -> str | None:
+    """Return None when valid, else the error code (E_ID_FORMAT, E_ID_CHECKSUM, E_ID_BIRTHDATE).
+
+    `idn` must already be normalised.
+    """
+    if not _FORMAT.match(idn):
+        return "E_ID_FORMAT"
+    if check_char(idn[:17]) != idn[17]:
+        return "E_ID_CHECKSUM"
+    born = birth_date(idn)
+    if born is None or born > (today or dt.date.today()):
+        return "E_ID_BIRTHDATE"
+    return None
+
+
+def make(prefix6: str, born: dt.date, seq3: int) -> str:
+    """Build a valid ID (for synthetic data): seq3's parity decides the sex (odd = 男)."""
+    first17 = f"{prefix6}{born:%Y%m%d}{seq3:03d}"
+    return first17 + check_char(first17)
+
+
+def mask(idn: str | None) -> str:
+    """First 6 + 8 asterisks + last 4: 431027********1234."""
+    if not idn:
+        return ""
+    if len(idn) < 10:
+        return "*" * len(idn)
+    return idn[:6] + "*" * 8 + idn[-4:]
+
+
+def mask_phone(phone: str | None) -> str:
+    if not phone:
+        return ""
+    if len(phone) <= 4:
+        return "*" * len(phone)
+    return phone[:3] + "*" * (len(phone) - 7 if len(phone) > 7 else len(phone) - 4) + phone[-4:]
+
+
+def mask_account(account: str | None) -> str:
+    if not account:
+        return ""
+    return "*" * (len(account) - 4) + account[-4:]
