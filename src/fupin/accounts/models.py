@@ -31,3 +31,15 @@ class UserArea(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "area"], name="uniq_user_area")]
+
+
+class LoginAttempt(models.Model):
+    """Every login attempt, for the lockout rule (security.md 8)."""
+
+    username = models.CharField(max_length=150)
+    ip = models.CharField(max_length=64, blank=True)
+    at = models.DateTimeField()
+    success = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["username", "ip", "at"])]

@@ -71,6 +71,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "fupin.config.urls"
 WSGI_APPLICATION = "fupin.config.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["fupin.accounts.backends.LockoutBackend"]
+TRUST_X_FORWARDED_FOR = env.bool("FUPIN_TRUST_X_FORWARDED_FOR", default=False)
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
