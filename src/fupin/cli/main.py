@@ -8,6 +8,9 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fupin.config.settings")
+    if argv[:1] == ["demo"]:
+        # The demo runs background jobs inline (no Celery worker needed on a newcomer's machine).
+        os.environ.setdefault("FUPIN_JOBS_EAGER", "1")
     import django
     from django.core.management import ManagementUtility, get_commands
 
