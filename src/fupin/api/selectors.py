@@ -1,0 +1,101 @@
+"""Scoped reads the API needs beyond fupin.registry.selectors: areas, jobs, the audit trail.
+
+Every function starts from the user's scope (fupin.accounts.access) and answers NotFound for
+anything outside it, never "forbidden" (domain.md section 1, security.md 1).
+"""
+
+import datetime as dt
+
+from django.db.models import Q, QuerySet
+
+from fupin.accounts.access import AREA_READERS, can_read_audit, in_scope, scope_q
+from fupin.areas.models import Area
+from fupin.core.errors import NotFound
+from fupin.core.models import AuditEntry
+from fupin.jobs.models import Job
+
+# ---------------------------------------------------------------- areas
+
+
+def ancestor_codes(user) -> set[str]:
+    """Codes of the areas above the user's own (so a village clerk can see the path 省 › 市 › 县 ›
+    乡镇 down to their village). Follows the stored parent links, not code prefixes: a city without
+    counties breaks the prefix pattern (shared/data/SOURCES.md). Cached on the user for the request."""
+    cached = getattr(user, "_fupin_ancestors", None)
+    if cached is not None:
+        return cached
+    codes: set[str] = set()
+    if getattr(user, "role", None) in AREA_READERS and user.is_active:
+        parents = {a.parent_id for a in user.areas.all() if a.parent_id}
+        while parents:
+            codes |= parents
+            parents = set(Area.objects.filter(code__in=parents, parent__isnull=False)
+                          .values_list("parent_id", flat=True)) - codes
+    user._fupin_ancestors = codes
+    return codes
+
+
+def visible_q(user) -> Q:
+    """An area is visible when it lies inside one of the user's areas or is an ancestor of one."""
+    return scope_q(user, "code") | Q(code__in=ancestor_codes(user))
+
+
+def annotate_scope(user, areas) -> list[Area]:
+    """Mark each area with `in_scope`: ancestors outside the scope show only code, name and level."""
+    out = list(areas)
+    for a in out:
+        a.in_scope = in_scope(user, a.code)
+    return out
+
+
+def access_area(user, code: str) -> Area:
+    a = Area.objects.filter(visible_q(user)).filter(code=code).first()
+    if a is None:
+        raise NotFound()
+    return annotate_scope(user, [a])[0]
+
+
+def area_children(user, parent: str | None) -> list[Area]:
+    """The visible children of `parent` (404 if `parent` is not visible), or the visible roots."""
+    if parent:
+        access_area(user, parent)
+        qs = Area.objects.filter(parent_id=parent)
+    else:
+        qs = Area.objects.filter(parent__isnull=True)
+    return annotate_scope(user, qs.filter(visible_q(user)).order_by("code"))
+
+
+# ---------------------------------------------------------------- jobs
+
+
+def access_job(user, pk: int) -> Job:
+    """A job of the requesting user; anybody else's job does not exist for them."""
+    job = Job.objects.filter(pk=pk, actor_id=user.pk).first()
+    if job is None:
+        raise NotFound()
+    return job
+
+
+# ---------------------------------------------------------------- audit
+
+
+def audit_entries(user, filters: dict) -> QuerySet[AuditEntry]:
+    """Audit entries for the auditor and admin roles (security.md 4; anyone else: NotFound, so the
+    trail's existence is not advertised): those of their areas and those bound to no area (user
+    administration). Filters: action, object_type, object_id (exact), actor (username), since and
+    until (datetimes, inclusive)."""
+    if not can_read_audit(user):
+        raise NotFound()
+    qs = AuditEntry.objects.filter(Q(area_code="") | scope_q(user, "area_code"))
+    for key in ("action", "object_type", "object_id"):
+        if filters.get(key):
+            qs = qs.filter(**{key: filters[key]})
+    if filters.get("actor"):
+        qs = qs.filter(actor_name=filters["actor"])
+    since: dt.datetime | None = filters.get("since")
+    until: dt.datetime | None = filters.get("until")
+    if since:
+        qs = qs.filter(at__gte=since)
+    if until:
+        qs = qs.filter(at__lte=until)
+    return qs
