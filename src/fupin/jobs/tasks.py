@@ -1,0 +1,46 @@
+"""Background jobs run by Celery (eager in tests and the demo: FUPIN_JOBS_EAGER=1).
+
+Progress and results live in our own Job rows (fupin.jobs.services), not in Celery's result
+backend, so that the web page can poll them.
+"""
+
+from pathlib import Path
+
+from celery import shared_task
+
+from fupin.config.celery import app  # noqa: F401  (binds shared_task to fupin's Celery app and settings)
+
+
+@shared_task(name="fupin.jobs.run_import")
+def run_import(job_id: int) -> dict:
+    """Run a registry import described by Job `job_id` (exchange-format.md, "Import semantics").
+
+    job.params: {"xlsx": path} or {"households": path, "members": path}, "dry_run": bool, and
+    optionally "errors": a path for the error report (.csv or .xlsx). The job's result holds the
+    counts, the warnings and the first 1,000 errors; a file with errors leaves the job FAILED
+    with its summary as the error text and changes nothing.
+    """
+    from fupin.core.audit import audit_context
+    from fupin.core.errors import ApplicationError
+    from fupin.jobs.models import Job
+    from fupin.jobs.services import job_finish, job_start
+    from fupin.registry.importer import import_registry, write_error_report
+
+    job = Job.objects.select_related("actor").get(pk=job_id)
+    p = job.params or {}
+    paths = {k: Path(p[k]) for k in ("xlsx", "households", "members") if p.get(k)}
+    job_start(job)
+    try:
+        with audit_context(job_id=job.pk, source="job"):
+            result = import_registry(actor=job.actor, dry_run=bool(p.get("dry_run")), job=job, **paths)
+    except ApplicationError as exc:
+        job_finish(job, error=f"{exc.code}: {exc.message}")
+        return {"ok": False, "error": exc.code}
+    except Exception as exc:
+        job_finish(job, error=f"{type(exc).__name__}: {exc}"[:1000])
+        raise
+    data = result.as_dict()
+    if result.errors and p.get("errors"):
+        data["error_report"] = str(write_error_report(result.errors, p["errors"]))
+    job_finish(job, result=data, error=result.summary() if result.errors else "")
+    return {"ok": result.ok, **{k: data[k] for k in ("created", "changed", "unchanged", "error_count")}}

@@ -1,0 +1,190 @@
+"""Registry export (exchange-format.md, "Export"; security.md 2, 3, 12, 14).
+
+Writes the exchange-format workbook (sheets 户 and 人, the headers of
+fupin.registry.validation) for the actor's areas, optionally narrowed to one area, streaming
+rows with xlsxwriter in constant-memory mode. ID numbers, phones and bank accounts are masked
+unless a full export is asked for, which needs the unmask permission and a reason. Every
+export writes one audit row with its row counts and the file's SHA-256.
+
+Text cells are always written as strings: a cell that starts with = + - @ is never written as
+a formula (security.md 12, formula injection).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import xlsxwriter
+
+from fupin.accounts.access import can_unmask, scope_q
+from fupin.core import audit
+from fupin.core.errors import ApplicationError, ErrorCode, NotFound, PermissionDenied
+from fupin.core.idcard import mask, mask_account, mask_phone
+from fupin.registry import validation as v
+from fupin.registry.models import Household, IncomeRecord, Member
+
+CHUNK = 2000
+PRESENT = "在户"
+
+
+@dataclass
+class ExportResult:
+    rows_households: int
+    rows_members: int
+    sha256: str
+
+
+def _yes_no(b: bool) -> str:
+    return "是" if b else "否"
+
+
+def _num(value):
+    """Decimals as numbers Excel can add up; whole values as integers (so 6000.00 reads 6000)."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _household_cells(h: Household, head_id: str, inc: IncomeRecord | None, full: bool) -> dict:
+    cells = {
+        "户编号": h.number, "户类型": h.kind, "行政区划代码": h.village_id, "村民小组": h.group,
+        "户主姓名": h.head_name, "户主证件号码": head_id if full else mask(head_id),
+        "联系电话": h.phone if full else mask_phone(h.phone),
+        "识别年度": h.year_registered if h.year_registered is not None else "", "贫困户属性": h.attribute,
+        "主要致贫原因": h.main_cause, "其他致贫原因": "、".join(h.other_causes or []), "脱贫状态": h.status,
+        "脱贫年度": h.exit_year if h.exit_year is not None else "",
+        "住房安全等级": h.housing_grade, "耕地面积": _num(h.arable_land), "林地面积": _num(h.forest_land),
+        "开户银行": h.bank_name, "银行账号": h.bank_account if full else mask_account(h.bank_account),
+    }
+    for header, name in v.HOUSEHOLD_BOOLS:
+        cells[header] = _yes_no(getattr(h, name))
+    if inc is not None:
+        cells["收入年度"] = inc.year
+        for header, name in v.INCOME_FIELDS + v.SPENDING_FIELDS:
+            cells[header] = _num(getattr(inc, name))
+        cells["风险类型"] = "、".join(inc.risks or [])
+    return cells
+
+
+def _member_cells(m: dict, number: str, full: bool) -> dict:
+    cells = {
+        "户编号": number, "姓名": m["name"], "证件号码": m["id_number"] if full else mask(m["id_number"]),
+        "与户主关系": m["relation"], "性别": m["sex"],
+        "出生日期": m["birth_date"].isoformat() if m["birth_date"] else "", "民族": m["ethnicity"],
+        "文化程度": m["education"], "在校生状况": m["school_status"], "健康状况": m["health"], "劳动技能": m["labour"],
+        "务工状况": m["migrant_work"], "务工时间": m["migrant_months"] if m["migrant_months"] is not None else "",
+        "成员状态": m["state"], "状态变更日期": m["state_date"].isoformat() if m["state_date"] else "",
+    }
+    for header, name in v.MEMBER_BOOLS:
+        cells[header] = _yes_no(m[name])
+    return cells
+
+
+def _write_row(ws, row: int, headers: list[str], cells: dict) -> None:
+    for col, header in enumerate(headers):
+        value = cells.get(header, "")
+        if value == "" or value is None:
+            continue
+        if isinstance(value, bool):
+            ws.write_string(row, col, _yes_no(value))
+        elif isinstance(value, int | float):
+            ws.write_number(row, col, value)
+        else:
+            # Always a string cell, never a formula, even for "=cmd|..." (security.md 12).
+            ws.write_string(row, col, str(value))
+
+
+def _households_query(actor, area: str | None):
+    qs = Household.objects.filter(scope_q(actor, "village_id"))
+    if area:
+        from fupin.areas.models import Area
+
+        a = Area.objects.filter(code=area).first()
+        if a is None:
+            raise NotFound(f"没有行政区划 {area} / no such area: {area}")
+        lo, hi = a.range
+        qs = qs.filter(village_id__gte=lo, village_id__lte=hi)
+    return qs
+
+
+def export_registry(*, actor, out, area: str | None = None, year: int | None = None, full_ids: bool = False,
+                    reason: str = "") -> ExportResult:
+    """Write the registry of `actor`'s areas (within `area` when given) to the workbook `out`.
+
+    `year` picks the income record written for each household (default: its latest one). Masked
+    unless `full_ids`, which needs can_unmask(actor) and a non-empty `reason` (domain.md 4,
+    security.md 3); both kinds are audited with row counts and the file's SHA-256 (security.md 14).
+    """
+    reason = (reason or "").strip()
+    if full_ids:
+        if not can_unmask(actor):
+            raise PermissionDenied("无权导出完整证件号码 / not allowed to export full ID numbers")
+        if not reason:
+            raise ApplicationError(ErrorCode.E_REASON_REQUIRED,
+                                   "导出完整证件号码须填写理由（--reason）/ a reason is required for a full export")
+    out = Path(out)
+    qs = _households_query(actor, area).order_by("village_id", "number")
+    wb = xlsxwriter.Workbook(str(out), {"constant_memory": True, "strings_to_formulas": False,
+                                        "strings_to_numbers": False, "strings_to_urls": False})
+    bold = wb.add_format({"bold": True})
+    ws_h = wb.add_worksheet(v.HOUSEHOLD_SHEET)
+    ws_m = wb.add_worksheet(v.MEMBER_SHEET)
+    ws_h.write_row(0, 0, v.HOUSEHOLD_HEADERS, bold)
+    ws_m.write_row(0, 0, v.MEMBER_HEADERS, bold)
+    n_h = 0
+    buf: list[Household] = []
+
+    def flush():
+        nonlocal n_h
+        pks = [h.pk for h in buf]
+        heads: dict[int, tuple[str, str]] = {}
+        for hid, idn, state in Member.objects.filter(household_id__in=pks, relation="户主").order_by("id").values_list(
+                "household_id", "id_number", "state"):
+            if hid not in heads or (state == PRESENT and heads[hid][1] != PRESENT):
+                heads[hid] = (idn, state)
+        incomes: dict[int, IncomeRecord] = {}
+        inc_qs = IncomeRecord.objects.filter(household_id__in=pks)
+        if year:
+            inc_qs = inc_qs.filter(year=year)
+        for rec in inc_qs.order_by("household_id", "year"):
+            incomes[rec.household_id] = rec  # ascending years: the last one is the latest
+        for h in buf:
+            n_h += 1
+            _write_row(ws_h, n_h, v.HOUSEHOLD_HEADERS,
+                       _household_cells(h, heads.get(h.pk, ("", ""))[0], incomes.get(h.pk), full_ids))
+        buf.clear()
+
+    for h in qs.iterator(chunk_size=CHUNK):
+        buf.append(h)
+        if len(buf) >= CHUNK:
+            flush()
+    flush()
+
+    n_m = 0
+    fields = ["name", "id_number", "relation", "sex", "birth_date", "ethnicity", "education", "school_status",
+              "health", "labour", "migrant_work", "migrant_months", "state", "state_date"] + [
+        name for _, name in v.MEMBER_BOOLS]
+    members = (Member.objects.filter(household__in=qs.values("pk"))
+               .order_by("household__village_id", "household__number", "id")
+               .values("household__number", *fields))
+    for m in members.iterator(chunk_size=CHUNK):
+        n_m += 1
+        _write_row(ws_m, n_m, v.MEMBER_HEADERS, _member_cells(m, m["household__number"], full_ids))
+    wb.close()
+
+    digest = hashlib.sha256()
+    with open(out, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    sha = digest.hexdigest()
+    audit.record(actor=actor, action="registry.export_full" if full_ids else "registry.export",
+                 object_type="registry", object_id=area or "", area_code=(area or "")[:12],
+                 reason=reason[:500],
+                 after={"file": out.name, "rows_households": n_h, "rows_members": n_m, "rows": n_h + n_m,
+                        "sha256": sha, "year": year, "area": area or "", "full_ids": full_ids})
+    return ExportResult(rows_households=n_h, rows_members=n_m, sha256=sha)
