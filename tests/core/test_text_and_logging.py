@@ -43,3 +43,8 @@ def test_filter_rewrites_records(caplog):
     with caplog.at_level(logging.WARNING, logger="fupin.test"):
         logger.warning("person %s", "11010519491231002X")
     assert "11010519491231002X" not in caplog.text
+
+
+def test_excel_float_noise_is_dropped():
+    assert clean(3026.1 * 1.1) == "3328.71"
+    assert clean(0.1 + 0.2) == "0.3"

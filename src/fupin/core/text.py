@@ -22,9 +22,12 @@ def clean(value) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, float):
+        if value != value:  # NaN
+            return "NaN"
         if value.is_integer():
             return str(int(value))
-        return repr(value)
+        # Excel stores 3328.6 as 3328.6000000000004 after arithmetic: keep what the clerk sees.
+        return repr(round(value, 6))
     if isinstance(value, int):
         return str(value)
     if not isinstance(value, str):

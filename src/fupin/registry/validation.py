@@ -140,12 +140,9 @@ class _Row:
         if value < 0:
             self.err(h, E.E_NUMBER, f"“{h}”不能为负数：{s} / {h} must be ≥ 0")
             return default
-        if value >= _MAX_YUAN or value != value.quantize(Decimal("0.01")):
-            rounded = value.quantize(Decimal("0.01"))
-            if abs(rounded - value) > Decimal("0.000001") or value >= _MAX_YUAN:
-                self.err(h, E.E_NUMBER, f"“{h}”超出范围或多于两位小数：{s} / {h} out of range or >2 decimals")
-                return default
-            value = rounded
+        if value >= _MAX_YUAN or value.as_tuple().exponent < -2 and value != value.quantize(Decimal("0.01")):
+            self.err(h, E.E_NUMBER, f"“{h}”超出范围或多于两位小数：{s} / {h} out of range or more than 2 decimals")
+            return default
         return value.quantize(Decimal("0.01"))
 
     def date(self, h: str, code: str) -> dt.date | None:
