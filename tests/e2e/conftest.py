@@ -16,7 +16,9 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(django_db_setup, live_server):
+    """Set up after the test database and the live server, so torn down before them: the server's
+    connection is closed before the test database is dropped."""
     if not CHROMIUM.exists():
         pytest.skip("浏览器测试需要 /usr/bin/chromium / browser tests need /usr/bin/chromium")
     from playwright.sync_api import sync_playwright
@@ -28,7 +30,7 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def page(browser, transactional_db, live_server):
     context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport={"width": 1360, "height": 900})
     pg = context.new_page()
     pg.set_default_timeout(15_000)
@@ -45,7 +47,7 @@ def shots(tmp_path_factory):
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _reload_areas_after_flush(django_db_blocker):
+def _reload_areas_after_flush(django_db_setup, django_db_blocker):
     """A transactional test ends by emptying every table, the areas loaded once per session included.
     Module-scoped, this is torn down after the last test's flush: it loads the areas again for the
     tests that run later in the session (and for the next test here, see _areas)."""
@@ -54,7 +56,7 @@ def _reload_areas_after_flush(django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
-def _areas(django_db_blocker):
+def _areas(django_db_setup, django_db_blocker):
     _ensure_areas(django_db_blocker)
 
 
