@@ -15,8 +15,8 @@ def new_id(born: dt.date = dt.date(1970, 5, 17), sex: str = "男", prefix: str =
     n = next(_seq)
     # the 3-digit sequence: odd for 男, even for 女; vary the prefix's last digits to stay unique.
     seq3 = (n * 2 + (1 if sex == "男" else 0)) % 1000
-    p = f"{prefix[:4]}{(int(prefix[4:6]) + n // 500) % 100:02d}"
-    return idcard.make(p, born, seq3)
+    # Past 500 numbers, move the birth date a day instead of the birthplace, so the prefix stays put.
+    return idcard.make(prefix, born - dt.timedelta(days=n // 500), seq3)
 
 
 def household_row(number: str, village: str, head_name: str = "张三", head_id: str | None = None, **kw) -> dict:
