@@ -41,9 +41,10 @@ def _key(h: Household) -> str:
     return f"{h.village_id}:{h.number}"
 
 
-def keyset_page(qs: QuerySet, *, after: str = "", before: str = "", size: int = PAGE_SIZE) -> KeysetPage:
+def keyset_page(qs: QuerySet, *, after: str = "", before: str = "", size: int | None = None) -> KeysetPage:
     """One page of households in (village_id, number) order, the model's ordering and an index-friendly
     key: the cost of page 1,000 is the cost of page 1 (an OFFSET would scan all earlier rows)."""
+    size = size or PAGE_SIZE
     if before and ":" in before:
         v, n = before.split(":", 1)
         page = list(qs.filter(Q(village_id__lt=v) | Q(village_id=v, number__lt=n))
