@@ -81,8 +81,27 @@ def _datetime_param(request, name: str, *, end_of_day: bool = False) -> dt.datet
     return make_aware(value, get_current_timezone()) if is_naive(value) else value
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class FupinAPIView(APIView):
     authentication_classes = [SessionAuthentication]
+
+    def initial(self, request, *args, **kwargs):
+        """After authentication: refuse NUL characters anywhere in the input. PostgreSQL cannot
+        store or even compare them (a 500 otherwise), and no real cell holds one; DRF's own
+        CharField refuses them the same way (security.md 12)."""
+        super().initial(request, *args, **kwargs)
+        if _has_nul(dict(request.query_params)) or (request.method not in ("GET", "HEAD", "OPTIONS")
+                                                    and _has_nul(request.data)):
+            raise _invalid("输入含有空字符（NUL）/ input contains a NUL character")
 
 
 def _detail(household) -> dict:
