@@ -45,3 +45,23 @@ def _fast_password_hashing(settings):
     """Argon2 is the production hasher (tested in tests/accounts); the cast needs no slow hashing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher",
                                  "django.contrib.auth.hashers.Argon2PasswordHasher"]
+
+
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return ("transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+            or bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))))
+
+
+@pytest.fixture(autouse=True)
+def _areas_after_flush(request, django_db_blocker):
+    """A transactional test ends by emptying every table, the session's areas included; pytest-django
+    runs those tests after the others, so each one puts the areas back first if they are gone."""
+    if _is_transactional(request):
+        from fupin.areas.models import Area
+        from fupin.areas.services import BUNDLED_CHENZHOU, areas_load
+
+        request.getfixturevalue("django_db_setup")
+        with django_db_blocker.unblock():
+            if not Area.objects.exists():
+                areas_load(actor=None, path=BUNDLED_CHENZHOU)
