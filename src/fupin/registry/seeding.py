@@ -481,10 +481,11 @@ class Generator:
         if rng.random() < 0.4:
             hh["林地面积"] = f"{rng.uniform(1, 30):.1f}"
 
-        last = (rows[-1]["证件号码"], rows[-1]["性别"], rows[-1]["出生日期"])
         if self.dirty and self.dirt_rng.random() < self.dirty:
             self._spoil(hh, people)
-        self._last_person = last  # taken before any defect, so a copied ID is itself valid
+        else:
+            # only a clean household's person: a copied ID must be valid and still in the file
+            self._last_person = (rows[-1]["证件号码"], rows[-1]["性别"], rows[-1]["出生日期"])
         return hh, rows
 
     def _cause(self, rows: list[Row]) -> str:
@@ -556,7 +557,7 @@ class Generator:
             kinds.remove("E_EXIT_YEAR")
         kind = _ch(rng, kinds)
         # a member other than the head when there is one, so that only this code fires
-        target = people[_rr(rng, 1, len(people))] if len(people) > 1 else people[0]
+        target = people[_ri(rng, 1, len(people) - 1)] if len(people) > 1 else people[0]
         m = target.row
 
         def set_id(new: str):
