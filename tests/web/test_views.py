@@ -8,6 +8,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from fupin.core import idcard
 from fupin.core.models import AuditEntry
 from fupin.jobs.models import Job
 from fupin.registry.models import Household, IncomeRecord, Member
@@ -250,9 +251,10 @@ def test_household_page_members_incomes_and_timeline(client, cast, homes):
     page = html(r)
     assert "9,000.00" in page and "3,000.00" in page and "3,500.00" in page
     assert "建档：户主 王建国，3 人" in page
-    ages = {m["m"].relation: m["age"] for m in r.context["members"]}
+    ages = {m["m"].relation: (m["m"].birth_date, m["age"]) for m in r.context["members"]}
+    born, age = ages["户主"]
     today = dt.date.today()
-    assert ages["户主"] == today.year - 1968 - ((today.month, today.day) < (3, 9))
+    assert age == today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 def test_timeline_is_newest_first(client, cast, homes):
@@ -375,7 +377,7 @@ def test_add_and_edit_member_through_the_form(client, cast, homes):
     data = {k: v for k, v in member_row(h.number, "王小红", idn, "之孙女").items() if k != "户编号"}
     assert client.post(reverse("web:member_create", args=[h.pk]), data).status_code == 302
     m = h.members.get(name="王小红")
-    assert m.birth_date == dt.date(2012, 4, 5)
+    assert m.birth_date == idcard.birth_date(idn)  # taken from the ID number
     edit = client.get(reverse("web:member_edit", args=[h.pk, m.pk]))
     values = {fd.name: fd.value for fd in edit.context["fields"]}
     assert values["证件号码"] == "" and values["在校生状况"] == "非在校生"
