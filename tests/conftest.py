@@ -7,6 +7,16 @@ from tests.cast import CAST, PASSWORD
 os.environ.setdefault("FUPIN_JOBS_EAGER", "1")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _jobs_run_inline():
+    """Background jobs run inline in tests (settings are read before this file, so set the app itself).
+    tests/jobs starts a real worker for the one test that needs one."""
+    from fupin.config.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """The real 郴州 divisions are loaded once per test database (2,595 areas, about a second)."""

@@ -21,7 +21,9 @@ class Command(FupinCommand):
                               "warning: DEBUG is on — demo only; set FUPIN_DEBUG=0 in production")
         self.stdout.write(f"fupin 网页服务 / web UI: http://{o['host']}:{o['port']}/  (Ctrl+C 退出 / to stop)")
         cmd = [sys.executable, "-m", "gunicorn", "fupin.config.wsgi:application", "--bind", f"{o['host']}:{o['port']}",
-               "--workers", str(o["workers"]), "--threads", "4", "--timeout", "300", "--access-logfile", "-"]
+               "--workers", str(o["workers"]), "--threads", "4", "--timeout", "300", "--access-logfile", "-",
+               # %(U)s is the path without the query string: a search by ID number must not reach the log.
+               "--access-logformat", '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms']
         try:
             rc = subprocess.call(cmd)
         except KeyboardInterrupt:
