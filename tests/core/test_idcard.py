@@ -68,4 +68,7 @@ def test_mask_keeps_first_6_and_last_4(born, seq):
 
 def test_phone_and_account_masks_hide_the_middle():
     assert idcard.mask_phone("13807351234") == "138****1234"
+    assert idcard.mask_phone("07358881234") == "073****1234"
+    assert idcard.mask_phone("8881234") == "***1234"
+    assert idcard.mask_phone("28881234") == "****1234"
     assert idcard.mask_account("6230901234567890123") == "*" * 15 + "0123"

@@ -48,3 +48,7 @@ def test_filter_rewrites_records(caplog):
 def test_excel_float_noise_is_dropped():
     assert clean(3026.1 * 1.1) == "3328.71"
     assert clean(0.1 + 0.2) == "0.3"
+
+
+def test_control_characters_are_dropped():
+    assert clean("张\x00三\x07") == "张三"

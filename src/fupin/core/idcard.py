@@ -74,9 +74,11 @@ def mask(idn: str | None) -> str:
 def mask_phone(phone: str | None) -> str:
     if not phone:
         return ""
+    if len(phone) >= 11:  # mobile: 138****1234
+        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
     if len(phone) <= 4:
         return "*" * len(phone)
-    return phone[:3] + "*" * (len(phone) - 7 if len(phone) > 7 else len(phone) - 4) + phone[-4:]
+    return "*" * (len(phone) - 4) + phone[-4:]  # landline: only the last 4 digits
 
 
 def mask_account(account: str | None) -> str:

@@ -5,6 +5,7 @@ import re
 _FULLWIDTH = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)}
 _FULLWIDTH[0x3000] = 0x20  # ideographic (full-width) space
 _SPACES = " \t\r\n\u3000\u00a0"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def to_halfwidth(s: str) -> str:
@@ -32,6 +33,8 @@ def clean(value) -> str:
         return str(value)
     if not isinstance(value, str):
         value = str(value)
+    # NUL and other control characters never belong in a cell (PostgreSQL refuses NUL outright).
+    value = _CONTROL.sub("", value)
     return to_halfwidth(value).strip(_SPACES)
 
 
