@@ -44,7 +44,9 @@ class Household(BaseModel):
         ordering = ["village_id", "number"]
         verbose_name = "户"
         verbose_name_plural = "户"
-        indexes = [models.Index(fields=["village", "status"]), models.Index(fields=["kind", "status"])]
+        indexes = [models.Index(fields=["village", "status"]), models.Index(fields=["kind", "status"]),
+                   # keyset paging of lists in (village, 户编号) order
+                   models.Index(fields=["village", "number"], name="registry_hh_village_number")]
 
     def __str__(self) -> str:
         return f"{self.number} {self.head_name}"
