@@ -4,14 +4,11 @@ Every function starts from the user's scope (fupin.accounts.access) and answers 
 anything outside it, never "forbidden" (domain.md section 1, security.md 1).
 """
 
-import datetime as dt
+from django.db.models import Q
 
-from django.db.models import Q, QuerySet
-
-from fupin.accounts.access import AREA_READERS, can_read_audit, in_scope, scope_q
+from fupin.accounts.access import AREA_READERS, in_scope, scope_q
 from fupin.areas.models import Area
 from fupin.core.errors import NotFound
-from fupin.core.models import AuditEntry
 from fupin.jobs.models import Job
 
 # ---------------------------------------------------------------- areas
@@ -74,28 +71,3 @@ def access_job(user, pk: int) -> Job:
     if job is None:
         raise NotFound()
     return job
-
-
-# ---------------------------------------------------------------- audit
-
-
-def audit_entries(user, filters: dict) -> QuerySet[AuditEntry]:
-    """Audit entries for the auditor and admin roles (security.md 4; anyone else: NotFound, so the
-    trail's existence is not advertised): those of their areas and those bound to no area (user
-    administration). Filters: action, object_type, object_id (exact), actor (username), since and
-    until (datetimes, inclusive)."""
-    if not can_read_audit(user):
-        raise NotFound()
-    qs = AuditEntry.objects.filter(Q(area_code="") | scope_q(user, "area_code"))
-    for key in ("action", "object_type", "object_id"):
-        if filters.get(key):
-            qs = qs.filter(**{key: filters[key]})
-    if filters.get("actor"):
-        qs = qs.filter(actor_name=filters["actor"])
-    since: dt.datetime | None = filters.get("since")
-    until: dt.datetime | None = filters.get("until")
-    if since:
-        qs = qs.filter(at__gte=since)
-    if until:
-        qs = qs.filter(at__lte=until)
-    return qs

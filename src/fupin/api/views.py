@@ -24,7 +24,8 @@ from fupin.core.errors import ApplicationError, ErrorCode, NotFound
 from fupin.registry import choices as c
 from fupin.registry import services
 from fupin.registry.selectors import access_household_by_number, household_list
-from fupin.web.selectors import income_rows
+from fupin.core.selectors import audit_list
+from fupin.registry.selectors import income_rows
 
 E = s.ErrorSerializer
 ERRORS = {
@@ -283,7 +284,7 @@ class AuditListView(FupinAPIView):
         filters = {k: q.get(k, "").strip() for k in ("action", "object_type", "object_id", "actor")}
         filters["since"] = _datetime_param(request, "since")
         filters["until"] = _datetime_param(request, "until", end_of_day=True)
-        qs = selectors.audit_entries(request.user, filters)
+        qs = audit_list(request.user, filters)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(s.AuditEntrySerializer(page, many=True).data)

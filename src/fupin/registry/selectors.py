@@ -1,6 +1,9 @@
 """Reads of the registry, always scoped to the user's areas first (security.md 1)."""
 
+import datetime as dt
 import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Q, QuerySet
 
@@ -80,4 +83,30 @@ def active_holders(id_numbers) -> dict[str, tuple[int, str]]:
             "id_number", "household_id", "household__number"
         ):
             out[idn] = (pk, number)
+    return out
+
+
+def age_on(born: dt.date | None, day: dt.date) -> int | None:
+    if born is None:
+        return None
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+@dataclass
+class IncomeRow:
+    record: object
+    net: Decimal
+    present: int
+    per_capita: Decimal | None
+
+
+def income_rows(household: Household, members: list[Member]) -> list[IncomeRow]:
+    """Each income year, newest first, with per-capita net = net ÷ members 在户 on 31 December of
+    that year (domain.md section 3; Member.present_on). No 在户 member → no per-capita figure."""
+    out = []
+    for rec in household.incomes.order_by("-year"):
+        day = dt.date(rec.year, 12, 31)
+        present = sum(1 for m in members if m.present_on(day))
+        per = (rec.net / present).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if present else None
+        out.append(IncomeRow(rec, rec.net, present, per))
     return out

@@ -5,18 +5,15 @@ fupin.registry.selectors.household_list / access_household, or accounts.access.s
 Nothing here decides a business rule; it only shapes data for a page.
 """
 
-import datetime as dt
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 
 from fupin.accounts.access import scope_q
 from fupin.areas.models import PREFIX_LEN, Area, VillageAttributes, code_range
-from fupin.core.models import AuditEntry
 from fupin.registry.models import Household, Member
-from fupin.registry.selectors import household_list
+from fupin.registry.selectors import age_on, household_list, income_rows  # noqa: F401 (pages use them)
 
 # Above this many rows a list shows "10,000+" instead of an exact total: an unbounded COUNT(*)
 # over a province's 2.5 million households on every page would dominate the page time.
@@ -94,32 +91,6 @@ def home_counts(user) -> dict:
 
 # ---------------------------------------------------------------- household page
 
-def age_on(born: dt.date | None, day: dt.date) -> int | None:
-    if born is None:
-        return None
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
-
-@dataclass
-class IncomeRow:
-    record: object
-    net: Decimal
-    present: int
-    per_capita: Decimal | None
-
-
-def income_rows(household: Household, members: list[Member]) -> list[IncomeRow]:
-    """Each income year, newest first, with per-capita net = net ÷ members 在户 on 31 December of
-    that year (domain.md section 3; Member.present_on). No 在户 member → no per-capita figure."""
-    out = []
-    for rec in household.incomes.order_by("-year"):
-        day = dt.date(rec.year, 12, 31)
-        present = sum(1 for m in members if m.present_on(day))
-        per = (rec.net / present).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if present else None
-        out.append(IncomeRow(rec, rec.net, present, per))
-    return out
-
-
 # ---------------------------------------------------------------- areas
 
 def area_in_scope(user, code: str) -> Area | None:
@@ -163,22 +134,3 @@ def area_children(user, area: Area) -> list[tuple[Area, int]]:
 
 def village_attributes(village: Area) -> list[VillageAttributes]:
     return list(VillageAttributes.objects.filter(village=village).order_by("-year"))
-
-
-# ---------------------------------------------------------------- audit
-
-def audit_list(user, filters: dict) -> QuerySet[AuditEntry]:
-    """Audit entries the auditor may read: those of their areas and those bound to no area
-    (user administration). Callers check can_read_audit first."""
-    qs = AuditEntry.objects.filter(Q(area_code="") | scope_q(user, "area_code"))
-    if filters.get("action"):
-        qs = qs.filter(action__startswith=filters["action"])
-    if filters.get("object_id"):
-        qs = qs.filter(object_id__startswith=filters["object_id"])
-    if filters.get("actor"):
-        qs = qs.filter(actor_name=filters["actor"])
-    if filters.get("date_from"):
-        qs = qs.filter(at__date__gte=filters["date_from"])
-    if filters.get("date_to"):
-        qs = qs.filter(at__date__lte=filters["date_to"])
-    return qs.order_by("-id")

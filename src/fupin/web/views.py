@@ -23,6 +23,7 @@ from fupin.accounts.access import can_read_audit, can_unmask, can_write_registry
 from fupin.core import idcard
 from fupin.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from fupin.core.logging import mask_text
+from fupin.core.selectors import audit_list
 from fupin.registry import choices as c
 from fupin.registry import services
 from fupin.registry.selectors import access_household, household_list
@@ -476,7 +477,7 @@ def audit(request):
             dt.date.fromisoformat(filters[k]) if filters[k] else None
         except ValueError:
             filters[k] = ""
-    qs = s.audit_list(request.user, filters)
+    qs = audit_list(request.user, filters)
     before = request.GET.get("before_id", "")
     if before.isdigit():
         qs = qs.filter(id__lt=int(before))
