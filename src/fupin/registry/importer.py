@@ -164,8 +164,9 @@ class _Rows:
 
     Every concrete field is written, taking the field's default when a row does not give it, so a
     column added to a model later with a default keeps working. PostgreSQL gets COPY in its text
-    format (values formatted by _copy_text: JSON as json.dumps, dates ISO, booleans t/f); other
-    databases get executemany with values prepared as the ORM prepares them (get_db_prep_save)."""
+    format, each column formatted by a function chosen once from the field's type (JSON as
+    json.dumps, dates ISO with time zone, booleans t/f); other databases get executemany with
+    values prepared as the ORM prepares them (Field.get_db_prep_save)."""
 
     _CONVERT = (models.JSONField, models.DateField, models.DecimalField)  # DateTimeField is a DateField
 
@@ -177,9 +178,12 @@ class _Rows:
         self.columns = [f.column for f in self.fields]
         self.plan = []
         for f in self.fields:
-            conv = None
-            if isinstance(f, self._CONVERT) and not self.pg:
+            if self.pg:
+                conv = _copy_format(f)
+            elif isinstance(f, self._CONVERT):
                 conv = (lambda v, f=f: f.get_db_prep_save(v, self.conn))
+            else:
+                conv = None
             default = f.get_default() if f.has_default() or f.null else None
             auto_now = bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
             self.plan.append((f.attname, conv, default, auto_now))
@@ -187,33 +191,30 @@ class _Rows:
     def insert(self, dicts: list[dict], now) -> None:
         if not dicts:
             return
-        now_db = now if self.pg else None
-        last: tuple = (object(), "", None)
+        stamp = {}  # attname -> (value, converted): a batch shares one timestamp, converted once
         rows = []
+        null = "\\N" if self.pg else None
         for d in dicts:
             row = []
             for attname, conv, default, auto_now in self.plan:
-                if auto_now and attname not in d:
-                    if now_db is None:
-                        now_db = self.model._meta.get_field(attname).get_db_prep_save(now, self.conn)
-                    row.append(now_db)
-                    continue
-                value = d.get(attname, default)
-                if conv is None or value is None:
+                value = d.get(attname, now if auto_now else default)
+                if value is None:
+                    row.append(null)
+                elif conv is None:
                     row.append(value)
-                elif value is last[0] and attname == last[1]:
-                    row.append(last[2])  # the batch's shared timestamp: convert once
+                elif isinstance(value, dt.datetime):
+                    seen = stamp.get(attname)
+                    if seen is None or seen[0] is not value:
+                        seen = stamp[attname] = (value, conv(value))
+                    row.append(seen[1])
                 else:
-                    converted = conv(value)
-                    if isinstance(value, dt.datetime):
-                        last = (value, attname, converted)
-                    row.append(converted)
+                    row.append(conv(value))
             rows.append(row)
         table = self.conn.ops.quote_name(self.model._meta.db_table)
         cols = ", ".join(self.conn.ops.quote_name(c) for c in self.columns)
         with self.conn.cursor() as cursor:
             if self.pg:
-                data = "".join("\t".join(map(_copy_text, row)) + "\n" for row in rows)
+                data = "".join(["\t".join(row) + "\n" for row in rows])
                 with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
                     copy.write(data.encode())
             else:
@@ -224,21 +225,15 @@ class _Rows:
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_text(value) -> str:
-    """One value in PostgreSQL's COPY text format."""
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, str):
-        return value.translate(_COPY_ESCAPES)
-    if isinstance(value, dict | list):
-        return json.dumps(value).translate(_COPY_ESCAPES)
-    if isinstance(value, dt.date):  # also datetime: isoformat keeps the time zone
-        return value.isoformat()
-    return str(value)  # int, Decimal
+def _copy_format(f):
+    """How one column's non-NULL values are written in PostgreSQL's COPY text format."""
+    if isinstance(f, models.JSONField):
+        return lambda v: json.dumps(v).translate(_COPY_ESCAPES)
+    if isinstance(f, models.BooleanField):
+        return lambda v: "t" if v else "f"
+    if isinstance(f, models.DateField):  # and DateTimeField: isoformat keeps the time zone
+        return lambda v: v.isoformat()
+    return lambda v: str(v).translate(_COPY_ESCAPES)  # text, numbers, foreign keys
 
 
 _PLAIN = (str, int, bool, type(None))
