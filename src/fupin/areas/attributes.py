@@ -121,9 +121,16 @@ def village_attributes_load(*, actor, path: Path, year: int, checklist=None, dry
                                        f"“{p['code']}”不是您管辖范围内的村 / not a village in your areas"))
     if res.errors or dry_run:
         return res
-    existing = {a.village_id: a for a in VillageAttributes.objects.filter(village_id__in=seen, year=year)}
+    _apply(actor, year, [p for _i, p in parsed], res)
+    return res
+
+
+def _apply(actor, year: int, parsed: list[dict], res: AttributesResult) -> None:
+    """Upsert parsed rows for `year`, one audit entry per created or changed village."""
+    codes = [p["code"] for p in parsed]
+    existing = {a.village_id: a for a in VillageAttributes.objects.filter(village_id__in=codes, year=year)}
     entries = []
-    for _i, p in parsed:
+    for p in parsed:
         cur = existing.get(p["code"])
         after = {"rural_population": p["rural_population"], "items": p["items"]}
         if cur is None:
@@ -143,4 +150,24 @@ def village_attributes_load(*, actor, path: Path, year: int, checklist=None, dry
         entries.append(audit.entry(actor=actor, action="village_attributes.set", object_type="village_attributes",
                                    object_id=f"{p['code']}/{year}", area_code=p["code"], before=b, after=a))
     audit.AuditEntry.objects.bulk_create(entries)
+
+
+@transaction.atomic
+def village_attributes_set(*, actor, village_code: str, year: int, data: dict, checklist=None) -> AttributesResult:
+    """One village's attributes for one year from the web form; `data` is keyed by the file's column
+    names. Same validation as the file (parse_row). Writers of the registry within their areas only."""
+    from fupin.accounts.access import can_write_registry
+    from fupin.core.errors import NotFound, PermissionDenied
+
+    if not in_scope(actor, village_code) or not Area.objects.filter(code=village_code, level=5).exists():
+        raise NotFound()
+    if not can_write_registry(actor):
+        raise PermissionDenied()
+    res = AttributesResult()
+    if not 2013 <= int(year) <= 2035:
+        res.errors.append(RowError(SHEET, None, "年度", E.E_NUMBER, "年度应在 2013–2035 之间 / year must be 2013–2035"))
+        return res
+    p, res.errors = parse_row({**data, "行政区划代码": village_code}, None, checklist or DEFAULT_CHECKLIST)
+    if not res.errors:
+        _apply(actor, int(year), [p], res)
     return res

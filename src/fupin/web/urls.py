@@ -23,5 +23,6 @@ urlpatterns = [
     path("jobs/<int:pk>/report.<str:fmt>", views.job_report, name="job_report"),
     path("areas/", views.areas, name="areas"),
     path("areas/<str:code>/", views.area_detail, name="area"),
+    path("areas/<str:code>/attributes/", views.village_attributes_edit, name="village_attributes"),
     path("audit/", views.audit, name="audit"),
 ]

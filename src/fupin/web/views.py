@@ -458,11 +458,43 @@ def area_detail(request, code):
         crumbs.append((p, s.area_in_scope(request.user, p.code) is not None))
         p = p.parent
     crumbs.reverse()
+    return _render_area(request, area, crumbs)
+
+
+def _render_area(request, area, crumbs, *, form=None, errors=None, status=200):
+    from fupin.areas.attributes import DEFAULT_CHECKLIST
+
+    editable = area.level == 5 and can_write_registry(request.user)
     return render(request, "web/area.html", {
         "area": area, "crumbs": crumbs, "children": s.area_children(request.user, area),
         "total": s.capped_count(household_list(user=request.user, filters={"area": area.code}), cap=10_000_000)[0],
         "attributes": s.village_attributes(area) if area.level == 5 else [],
-    })
+        "editable": editable, "checklist": DEFAULT_CHECKLIST, "form": form or {"年度": str(dt.date.today().year)},
+        "errors": errors or [],
+    }, status=status)
+
+
+@scoped
+@require_POST
+def village_attributes_edit(request, code):
+    """Yearly village attributes (domain.md 6.2) from the village page; same rules as the CSV file."""
+    from fupin.areas.attributes import DEFAULT_CHECKLIST, village_attributes_set
+
+    area = s.area_in_scope(request.user, code)
+    if area is None or area.level != 5:
+        raise NotFound()
+    form = {k: request.POST.get(k, "") for k in ["年度", "农业户籍人口", *(c for c, _ in DEFAULT_CHECKLIST)]}
+    year = form["年度"].strip()
+    errors = []
+    if not (year.isdigit() and len(year) == 4):
+        errors = [{"column": "年度", "code": "E_NUMBER", "message": _message("年度应为四位数字 / year must be 4 digits")}]
+    else:
+        res = village_attributes_set(actor=request.user, village_code=code, year=int(year),
+                                     data={k: v for k, v in form.items() if k != "年度"})
+        errors = [{**e.as_dict(), "message": _message(e.message)} for e in res.errors]
+    if errors:
+        return _render_area(request, area, [], form=form, errors=errors, status=400)
+    return redirect("web:area", code=code)
 
 
 # ---------------------------------------------------------------- audit

@@ -46,3 +46,9 @@ def num(value) -> str:
         return f"{int(value):,}"
     except (TypeError, ValueError):
         return str(value)
+
+
+@register.filter
+def get(mapping, key):
+    """{{ form|get:'农业户籍人口' }} — dict lookup by a key that is not an identifier."""
+    return (mapping or {}).get(key, "")
