@@ -69,10 +69,12 @@ def generate(out: Path, n: int, seed: int, formats: list[str]) -> tuple[int, int
 def pg_available() -> bool:
     try:
         import psycopg
-
+    except ImportError:
+        return False
+    try:
         with psycopg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://"), connect_timeout=3):
             return True
-    except Exception:
+    except psycopg.Error:
         return False
 
 
@@ -176,19 +178,18 @@ def baseline_worker(data: Path, members_wanted: int) -> None:
 
 def _take_members(reader, wanted: int):
     """Whole households until about `wanted` members."""
-    taken, current = 0, None
-    for row in reader:
+    current = None
+    for taken, row in enumerate(reader):
         if taken >= wanted and row["户编号"] != current:
             return
         current = row["户编号"]
-        taken += 1
         yield row
 
 
 def baseline(kind: str, data: Path, work: Path, members: int) -> dict:
     env = prepare(kind, work)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--_baseline-worker", str(data), str(members)]
-    wall, rss, last = run(cmd, env, work)
+    _wall, rss, last = run(cmd, env, work)
     r = json.loads(last)
     return {**r, "members_per_s": r["members"] / r["seconds"], "peak_rss_mb": rss}
 

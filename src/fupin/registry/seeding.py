@@ -14,12 +14,12 @@ import csv
 import datetime as dt
 import math
 import random
-from contextlib import contextmanager
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from functools import lru_cache
-from decimal import Decimal
 from bisect import bisect
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
 from itertools import accumulate
 from pathlib import Path
 
@@ -61,19 +61,23 @@ _EXITED_BY_END = {2013: 0.0, 2014: 0.12, 2015: 0.27, 2016: 0.47, 2017: 0.66, 201
 # ---------------------------------------------------------------------------------------------
 # vocabularies and weights
 
-SURNAMES = (
+SURNAMES = (  # noqa: SIM905 (a list of 80 one-character strings reads better as one string)
     "李 刘 陈 黄 王 张 唐 周 谭 曾 罗 彭 邓 何 肖 欧阳 曹 廖 胡 袁 邱 朱 钟 谢 雷 李 刘 陈 黄 王 张 唐 "
     "杨 吴 蒋 许 蔡 段 首 郭 侯 范 龙 文 邝 伍 郑 马 赵 孙 徐 林 高 梁 宋 韩 冯 贺 毛 颜 尹 江 姚 卢 贾 "
     "万 汤 戴 丁 田 易 付 向 石 阳 龚 严 夏 熊 旷 任"
 ).split()
 _SURNAME_CUM = list(accumulate(1.0 / (1 + i * 0.08) for i in range(len(SURNAMES))))
 
+def _words(s: str) -> list[str]:
+    return s.split()
+
+
 # Given names by generation (born before 1960 / 1960–1984 / 1985 on) and sex.
 _OLD_GIVEN = {
-    "男": "德福 福生 长生 石生 国庆 建国 金生 贵生 有才 满生 桂生 冬生 春生 水生 德明 土生 光明 志刚 "
-          "善良 玉生 和平 成 福 贵 林 发 旺 财 秋生 年生".split(),
-    "女": "秀英 桂英 玉兰 秀兰 桂兰 冬梅 春花 满秀 月英 凤英 翠英 菊英 桂花 玉梅 秀珍 金花 银花 "
-          "秀梅 满英 玉英 兰 英 珍 梅 秀 莲 凤 桂香 四妹 细妹".split(),
+    "男": _words("德福 福生 长生 石生 国庆 建国 金生 贵生 有才 满生 桂生 冬生 春生 水生 德明 土生 光明 志刚 "
+          "善良 玉生 和平 成 福 贵 林 发 旺 财 秋生 年生"),
+    "女": _words("秀英 桂英 玉兰 秀兰 桂兰 冬梅 春花 满秀 月英 凤英 翠英 菊英 桂花 玉梅 秀珍 金花 银花 "
+          "秀梅 满英 玉英 兰 英 珍 梅 秀 莲 凤 桂香 四妹 细妹"),
 }
 _MID_GIVEN = {
     "男": ("建国志红小春海永文德新卫小", "华平军明强林辉勇兵峰斌军东波刚"),
@@ -187,7 +191,7 @@ def _yn(b: bool) -> str:
 
 
 class _Person:
-    __slots__ = ("relation", "sex", "age", "surname", "name", "born", "idn", "row")
+    __slots__ = ("age", "born", "idn", "name", "relation", "row", "sex", "surname")
 
     def __init__(self, relation: str, sex: str, age: int, surname: str):
         self.relation, self.sex, self.age, self.surname = relation, sex, age, surname
