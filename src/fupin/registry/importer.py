@@ -222,13 +222,15 @@ class _Rows:
                 cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
 
 
+# jsonb keeps the value, not the text: compact, unescaped UTF-8 is as good and much faster to make.
+_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def _copy_format(f):
     """How one column's non-NULL values are written in PostgreSQL's COPY text format."""
     if isinstance(f, models.JSONField):
-        return lambda v: json.dumps(v).translate(_COPY_ESCAPES)
+        return lambda v: _json(v).translate(_COPY_ESCAPES)
     if isinstance(f, models.BooleanField):
         return lambda v: "t" if v else "f"
     if isinstance(f, models.DateField):  # and DateTimeField: isoformat keeps the time zone
