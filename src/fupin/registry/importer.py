@@ -9,11 +9,14 @@ Two passes:
    first appeared on); database look-ups (existing 户编号, people active elsewhere, stored members
    of updated households) run in batches of a few thousand. The parsed rows themselves are
    spilled to an anonymous temporary file, so the ORM objects of the whole file are never held.
-   Memory therefore grows with the file only by those compact records: roughly 150–250 bytes a
-   member row (≈100 MB for the chenzhou preset's 405,000 members), plus, for .xlsx input, the
-   sheet held by calamine (see exchange_io).
+   Memory therefore grows with the file only by those compact records: measured at about 0.5 KB
+   per member row (households included), i.e. roughly 200 MB on top of the process's ~125 MB
+   for the chenzhou preset's 405,000 members; plus, for .xlsx input, the sheet held by calamine
+   (see exchange_io). This is not yet "independent of file size" (performance.md): the cross-row
+   checks need every ID number and household of the file at hand.
 2. **Apply** (only when the file has no error and this is not a dry run): the spilled rows are
-   read back and written with bulk_create / bulk_update in batches, all inside ONE transaction,
+   read back and written in batches (new rows by COPY on PostgreSQL / executemany elsewhere,
+   see _Rows; changed rows by bulk_update), all inside ONE transaction,
    so that a failed or killed import leaves the registry exactly as it was. Every change gets an
    audit row (attributed to the actor and the job) and each created or changed household one
    readable HouseholdEvent.
