@@ -113,12 +113,13 @@ def _households_query(actor, area: str | None):
 
 
 def export_registry(*, actor, out, area: str | None = None, year: int | None = None, full_ids: bool = False,
-                    reason: str = "") -> ExportResult:
+                    reason: str = "", progress=None) -> ExportResult:
     """Write the registry of `actor`'s areas (within `area` when given) to the workbook `out`.
 
     `year` picks the income record written for each household (default: its latest one). Masked
     unless `full_ids`, which needs can_unmask(actor) and a non-empty `reason` (domain.md 4,
     security.md 3); both kinds are audited with row counts and the file's SHA-256 (security.md 14).
+    `progress(done, total, stage)`, when given, is called every few thousand households.
     """
     reason = (reason or "").strip()
     if full_ids:
@@ -138,6 +139,7 @@ def export_registry(*, actor, out, area: str | None = None, year: int | None = N
     ws_m.write_row(0, 0, v.MEMBER_HEADERS, bold)
     n_h = 0
     buf: list[Household] = []
+    total = qs.count() if progress else 0
 
     def flush():
         nonlocal n_h
@@ -158,6 +160,8 @@ def export_registry(*, actor, out, area: str | None = None, year: int | None = N
             _write_row(ws_h, n_h, v.HOUSEHOLD_HEADERS,
                        _household_cells(h, heads.get(h.pk, ("", ""))[0], incomes.get(h.pk), full_ids))
         buf.clear()
+        if progress:
+            progress(n_h, total, "导出 / exporting")
 
     for h in qs.iterator(chunk_size=CHUNK):
         buf.append(h)

@@ -29,7 +29,8 @@ class Command(FupinCommand):
         if not out.parent.is_dir():
             raise CommandError(f"目录不存在 / no such directory: {out.parent}", returncode=1)
         r = export_registry(actor=cli_actor(o["as_user"]), out=out, area=o["area"], year=o["year"],
-                            full_ids=o["full_ids"], reason=o["reason"])
+                            full_ids=o["full_ids"], reason=o["reason"],
+                            progress=lambda done, total, stage: self.progress(done, total, stage))
         kind = "完整导出 / full export" if o["full_ids"] else "脱敏导出 / masked export"
         self.stdout.write(f"{kind}: {r.rows_households} 户 households, {r.rows_members} 人 members -> {out.name} "
                           f"(sha256 {r.sha256[:16]}…)")
