@@ -18,6 +18,12 @@ def clean(value) -> str:
 
     Floats that are whole numbers (Excel's 3026.0) become "3026".
     """
+    if type(value) is str:
+        # Fast path (the importer calls this for every cell): printable ASCII needs only a trim.
+        if value.isascii() and value.isprintable():
+            return value.strip(" ")
+        if value.isprintable():  # Chinese text, no control characters or odd spaces
+            return value.translate(_FULLWIDTH).strip(_SPACES)
     if value is None:
         return ""
     if isinstance(value, bool):
