@@ -6,7 +6,7 @@
 1. Generates N households (default: the chenzhou preset, 130,000) with the seeder
    (fupin.registry.seeding) as 户.csv + 人.csv and registry.xlsx, and the same for 2N.
 2. For each database and format, `fupin import registry` runs as a subprocess into a FRESH
-   database (SQLite: a temp file; PostgreSQL: database fupin_bench, dropped and recreated),
+   database (SQLite: a temp file; PostgreSQL: database fupin_bench_<pid>, dropped and recreated),
    migrated and with the 郴州 areas loaded beforehand (not timed). Wall time and the child's own
    peak RSS (os.wait4) are recorded; repeated --repeats times, the median is reported.
 3. Memory flatness: one more import of the 2N files per database and format; its peak RSS is
@@ -37,7 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 PG_ADMIN_URL = os.environ.get("FUPIN_BENCH_PG_ADMIN", "postgres://postgres@127.0.0.1:5432/postgres")
-PG_DB = "fupin_bench"
+# One database per bench process: two runs at once (CI and a person) must not drop each other's.
+PG_DB = f"fupin_bench_{os.getpid()}"
 
 
 def _django():
@@ -240,6 +241,20 @@ def main(argv=None) -> int:
         if "xlsx" in formats and "xlsx" not in fmts:
             notes.append("xlsx skipped: too many members for one Excel sheet")
         results = []
+        out = RESULTS / f"import-{dt.datetime.now():%Y%m%d-%H%M%S}{'-smoke' if a.smoke else ''}.json"
+
+        def save():
+            # written after every measurement, so a failure late in a long run keeps what was measured
+            report = {
+                "benchmark": "import", "when": dt.datetime.now().isoformat(timespec="seconds"), "smoke": a.smoke,
+                "households": a.households, "repeats": a.repeats, "seed": a.seed,
+                "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                            "loadavg_start": load_start, "loadavg_end": os.getloadavg()},
+                "results": results, "notes": notes,
+            }
+            RESULTS.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
         for kind in dbs:
             base = baseline(kind, data["N"], work, a.baseline_members)
             print(f"[{kind}] baseline Model.save(): {base['members_per_s']:.0f} members/s "
@@ -261,11 +276,18 @@ def main(argv=None) -> int:
                          "baseline_sample_members": base["members"],
                          "ratio_vs_baseline": round(members / seconds / base["members_per_s"], 1)}
                 if "2N" in data:
-                    r2 = import_once(kind, fmt, data["2N"], work)
-                    entry |= {"members_2n": counts["2N"][1], "seconds_2n": round(r2["seconds"], 2),
-                              "peak_rss_mb_2n": round(r2["peak_rss_mb"], 1)}
-                    print(f"[{kind} {fmt}] 2N: {r2['seconds']:.1f} s, {r2['peak_rss_mb']:.0f} MB", file=sys.stderr)
+                    try:
+                        r2 = import_once(kind, fmt, data["2N"], work)
+                    except RuntimeError as exc:
+                        notes.append(f"{kind} {fmt} 2N failed: {str(exc)[:300]}")
+                        print(notes[-1], file=sys.stderr)
+                    else:
+                        entry |= {"members_2n": counts["2N"][1], "seconds_2n": round(r2["seconds"], 2),
+                                  "peak_rss_mb_2n": round(r2["peak_rss_mb"], 1)}
+                        print(f"[{kind} {fmt}] 2N: {r2['seconds']:.1f} s, {r2['peak_rss_mb']:.0f} MB",
+                              file=sys.stderr)
                 results.append(entry)
+                save()
             drop_database(kind)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -279,16 +301,7 @@ def main(argv=None) -> int:
               f"{e['baseline_members_per_s']:>11} {e['ratio_vs_baseline']:>11.1f}")
     for n in notes:
         print("note:", n)
-    report = {
-        "benchmark": "import", "when": dt.datetime.now().isoformat(timespec="seconds"), "smoke": a.smoke,
-        "households": a.households, "repeats": a.repeats, "seed": a.seed,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "loadavg_start": load_start, "loadavg_end": os.getloadavg()},
-        "results": results, "notes": notes,
-    }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"import-{dt.datetime.now():%Y%m%d-%H%M%S}{'-smoke' if a.smoke else ''}.json"
-    out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    save()
     print(f"written {out.relative_to(ROOT)}")
     return 0
 
