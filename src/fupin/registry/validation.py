@@ -68,6 +68,10 @@ MEMBER_ENUMS = [("与户主关系", "relation", c.RELATIONS), ("文化程度", "
                 ("劳动技能", "labour", c.LABOUR)]
 
 _MAX_YUAN = Decimal("1000000000")
+# TextChoices.values builds a new list on every access: take them once.
+_KINDS = tuple(c.HouseholdKind.values)
+_ATTRIBUTES = tuple(c.Attribute.values)
+_MEMBER_STATES = tuple(c.MemberState.values)
 
 
 @functools.lru_cache(maxsize=64)
@@ -180,7 +184,7 @@ def parse_household(raw: dict, *, row: int | None = None, area_exists=None) -> t
     r = _Row(HOUSEHOLD_SHEET, row, raw)
     f: dict = {}
     f["number"] = r.text("户编号", True, 40)
-    f["kind"] = r.enum("户类型", c.HouseholdKind.values, default=c.HouseholdKind.REGISTERED)
+    f["kind"] = r.enum("户类型", _KINDS, default=c.HouseholdKind.REGISTERED)
     registered = f["kind"] != c.HouseholdKind.ORDINARY
     code = r.text("行政区划代码", True, 20)
     if code:
@@ -202,7 +206,7 @@ def parse_household(raw: dict, *, row: int | None = None, area_exists=None) -> t
     f["phone"] = phone
     if registered:
         f["year_registered"] = r.integer("识别年度", 2013, 2030, True)
-        f["attribute"] = r.enum("贫困户属性", c.Attribute.values, True)
+        f["attribute"] = r.enum("贫困户属性", _ATTRIBUTES, True)
         f["main_cause"] = r.enum("主要致贫原因", c.CAUSES, True)
         others = split_list(r.v.get("其他致贫原因", ""))
         bad = [o for o in others if o not in c.CAUSES]
@@ -292,7 +296,7 @@ def parse_member(raw: dict, *, row: int | None = None, today: dt.date | None = N
         f[name] = r.boolean(h, True, default=False)
     f["migrant_work"] = r.enum("务工状况", c.MIGRANT_WORK)
     f["migrant_months"] = r.integer("务工时间", 0, 12)
-    f["state"] = r.enum("成员状态", c.MemberState.values, default=c.MemberState.PRESENT) or c.MemberState.PRESENT
+    f["state"] = r.enum("成员状态", _MEMBER_STATES, default=c.MemberState.PRESENT) or c.MemberState.PRESENT
     f["state_date"] = r.date("状态变更日期", E.E_NUMBER)
     if f["state_date"] and f["state"] == c.MemberState.PRESENT:
         r.err("状态变更日期", E.E_ENUM, "“状态变更日期”仅用于 死亡 或 迁出 / change date only with 死亡 or 迁出")
