@@ -258,6 +258,7 @@ class _Importer:
         self.households: dict[str, _HH] = {}
         self.file_ids: dict[str, int] = {}  # ID number -> first row in sheet 人
         self.area_cache: dict[str, bool] = {}
+        self.counties_loaded: set[str] = set()
         self.hh_spill, self.m_spill = _Spill(), _Spill()
         self.changes: dict[str, list[str]] = {}  # 户编号 -> what changed (for the event)
         self.created_numbers: set[str] = set()
@@ -285,8 +286,14 @@ class _Importer:
         if known is None:
             from fupin.areas.models import Area
 
-            known = in_scope(self.actor, code) and Area.objects.filter(code=code, level=5).exists()
-            self.area_cache[code] = known
+            # One query per county, not per village: a city's file names thousands of villages.
+            county = code[:6]
+            if county not in self.counties_loaded:
+                self.counties_loaded.add(county)
+                lo, hi = county + "000000", county + "999999"
+                for c in Area.objects.filter(level=5, code__gte=lo, code__lte=hi).values_list("code", flat=True):
+                    self.area_cache[c] = in_scope(self.actor, c)
+            known = self.area_cache.setdefault(code, False)
         return known
 
     # -- pass 1: validate ------------------------------------------------------------------------
