@@ -44,3 +44,40 @@ def run_import(job_id: int) -> dict:
         data["error_report"] = str(write_error_report(result.errors, p["errors"]))
     job_finish(job, result=data, error=result.summary() if result.errors else "")
     return {"ok": result.ok, **{k: data[k] for k in ("created", "changed", "unchanged", "error_count")}}
+
+
+@shared_task(name="fupin.jobs.run_export")
+def run_export(job_id: int) -> dict:
+    """Write the registry workbook described by Job `job_id` (exchange-format.md, "Export").
+
+    job.params: "out" (the file to write, under MEDIA_ROOT), "area", "year", "full_ids", "reason".
+    Masking, permission, reason and the audit row are the exporter's (security.md 3, 14).
+    """
+    from fupin.core.audit import audit_context
+    from fupin.core.errors import ApplicationError
+    from fupin.jobs.models import Job
+    from fupin.jobs.services import job_finish, job_progress, job_start
+    from fupin.registry.exporter import export_registry
+
+    job = Job.objects.select_related("actor").get(pk=job_id)
+    p = job.params or {}
+    job_start(job)
+
+    def progress(done, total, stage):
+        job_progress(job, done=done, total=total, stage=stage)
+
+    try:
+        with audit_context(job_id=job.pk, source="job"):
+            r = export_registry(actor=job.actor, out=Path(p["out"]), area=p.get("area") or None,
+                                year=p.get("year") or None, full_ids=bool(p.get("full_ids")),
+                                reason=p.get("reason", ""), progress=progress)
+    except ApplicationError as exc:
+        job_finish(job, error=f"{exc.code}: {exc.message}")
+        return {"ok": False, "error": exc.code}
+    except Exception as exc:
+        job_finish(job, error=f"{type(exc).__name__}: {exc}"[:1000])
+        raise
+    result = {"rows_households": r.rows_households, "rows_members": r.rows_members, "sha256": r.sha256,
+              "file": p["out"], "full_ids": bool(p.get("full_ids"))}
+    job_finish(job, result=result)
+    return {"ok": True, "rows_households": r.rows_households}

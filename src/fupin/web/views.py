@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fupin.accounts.access import can_read_audit, can_unmask, can_write_registry
@@ -113,6 +114,8 @@ def households(request):
         "causes": c.CAUSES, "statuses": c.Status.values, "kinds": c.HouseholdKind.values,
         "years": list(range(dt.date.today().year, 2012, -1)),
         "can_write": can_write_registry(request.user),
+        "can_unmask": can_unmask(request.user),
+        "export_error": request.GET.get("export_error", ""),
     })
 
 
@@ -354,6 +357,47 @@ def import_upload(request):
     return redirect("web:job", pk=job.pk)
 
 
+@scoped
+@require_POST
+def export_start(request):
+    """Export the registry of the user's areas (optionally one area and income year) as a background
+    job; masked unless full numbers are asked for with a reason by a role allowed to see them."""
+    from fupin.jobs.services import job_create
+    from fupin.jobs.tasks import run_export
+
+    area = request.POST.get("area", "").strip()
+    if area and s.area_in_scope(request.user, area) is None:
+        raise NotFound()
+    year = request.POST.get("year", "").strip()
+    full = bool(request.POST.get("full_ids"))
+    reason = request.POST.get("reason", "").strip()
+    if full and not can_unmask(request.user):
+        raise PermissionDenied(_message("无权导出完整证件号码 / not allowed to export full ID numbers"))
+    if full and not reason:
+        return redirect(f"{reverse('web:households')}?export_error=reason")
+    folder = Path(settings.MEDIA_ROOT) / "exports" / uuid.uuid4().hex
+    folder.mkdir(parents=True, exist_ok=True)
+    params = {"out": str(folder / "registry.xlsx"), "area": area, "year": int(year) if year.isdigit() else None,
+              "full_ids": full, "reason": reason}
+    job = job_create(actor=request.user, kind="export", params=params)
+    transaction.on_commit(lambda: run_export.delay(job.pk))
+    return redirect("web:job", pk=job.pk)
+
+
+@scoped
+def job_download(request, pk):
+    """The workbook an export job wrote; only its starter gets it (404 for anyone else)."""
+    job = _own_job(request, pk)
+    path = (job.result or {}).get("file")
+    if job.kind != "export" or not path:
+        raise NotFound()
+    path = Path(path).resolve()
+    if Path(settings.MEDIA_ROOT).resolve() not in path.parents or not path.is_file():
+        raise NotFound()
+    name = f"建档立卡台账-{'完整' if job.result.get('full_ids') else '脱敏'}-{job.pk}.xlsx"
+    return FileResponse(path.open("rb"), as_attachment=True, filename=name)
+
+
 def _own_job(request, pk):
     from fupin.jobs.models import Job
 
@@ -384,6 +428,11 @@ def _result_errors(result: dict, request) -> tuple[list[dict], list[str], list[s
 @scoped
 def job_detail(request, pk):
     job = _own_job(request, pk)
+    if job.kind == "export":
+        done = job.status in (job.Status.SUCCEEDED, job.Status.FAILED)
+        return render(request, "web/export_job.html", {
+            "job": job, "result": job.result or {}, "done": done,
+            "failure": mask_text(_message(job.error.partition(": ")[2] or job.error)) if job.error else ""})
     result = job.result or {}
     errors, sheets, codes = _result_errors(result, request)
     done = job.status in (job.Status.SUCCEEDED, job.Status.FAILED)
