@@ -23,6 +23,7 @@ from fupin.accounts.access import can_unmask, scope_q
 from fupin.core import audit
 from fupin.core.errors import ApplicationError, ErrorCode, NotFound, PermissionDenied
 from fupin.core.idcard import mask, mask_account, mask_phone
+from fupin.registry import exchange_rows as rows
 from fupin.registry import validation as v
 from fupin.registry.models import Household, IncomeRecord, Member
 
@@ -37,10 +38,6 @@ class ExportResult:
     sha256: str
 
 
-def _yes_no(b: bool) -> str:
-    return "是" if b else "否"
-
-
 def _num(value):
     """Decimals as numbers Excel can add up; whole values as integers (so 6000.00 reads 6000)."""
     if value is None:
@@ -51,38 +48,19 @@ def _num(value):
 
 
 def _household_cells(h: Household, head_id: str, inc: IncomeRecord | None, full: bool) -> dict:
-    cells = {
-        "户编号": h.number, "户类型": h.kind, "行政区划代码": h.village_id, "村民小组": h.group,
-        "户主姓名": h.head_name, "户主证件号码": head_id if full else mask(head_id),
-        "联系电话": h.phone if full else mask_phone(h.phone),
-        "识别年度": h.year_registered if h.year_registered is not None else "", "贫困户属性": h.attribute,
-        "主要致贫原因": h.main_cause, "其他致贫原因": "、".join(h.other_causes or []), "脱贫状态": h.status,
-        "脱贫年度": h.exit_year if h.exit_year is not None else "",
-        "住房安全等级": h.housing_grade, "耕地面积": _num(h.arable_land), "林地面积": _num(h.forest_land),
-        "开户银行": h.bank_name, "银行账号": h.bank_account if full else mask_account(h.bank_account),
-    }
-    for header, name in v.HOUSEHOLD_BOOLS:
-        cells[header] = _yes_no(getattr(h, name))
-    if inc is not None:
-        cells["收入年度"] = inc.year
-        for header, name in v.INCOME_FIELDS + v.SPENDING_FIELDS:
-            cells[header] = _num(getattr(inc, name))
-        cells["风险类型"] = "、".join(inc.risks or [])
+    cells = {k: _num(x) for k, x in rows.household_row(h, head_id, inc).items()}
+    if not full:
+        cells["户主证件号码"] = mask(head_id)
+        cells["联系电话"] = mask_phone(h.phone)
+        cells["银行账号"] = mask_account(h.bank_account)
     return cells
 
 
 def _member_cells(m: dict, number: str, full: bool) -> dict:
-    cells = {
-        "户编号": number, "姓名": m["name"], "证件号码": m["id_number"] if full else mask(m["id_number"]),
-        "与户主关系": m["relation"], "性别": m["sex"],
-        "出生日期": m["birth_date"].isoformat() if m["birth_date"] else "", "民族": m["ethnicity"],
-        "文化程度": m["education"], "在校生状况": m["school_status"], "健康状况": m["health"], "劳动技能": m["labour"],
-        "务工状况": m["migrant_work"], "务工时间": m["migrant_months"] if m["migrant_months"] is not None else "",
-        "成员状态": m["state"], "状态变更日期": m["state_date"].isoformat() if m["state_date"] else "",
-    }
-    for header, name in v.MEMBER_BOOLS:
-        cells[header] = _yes_no(m[name])
-    return cells
+    cells = rows.member_row(m, number)
+    if not full:
+        cells["证件号码"] = mask(m["id_number"])
+    return {k: "" if x is None else x for k, x in cells.items()}
 
 
 def _write_row(ws, row: int, headers: list[str], cells: dict) -> None:
@@ -91,7 +69,7 @@ def _write_row(ws, row: int, headers: list[str], cells: dict) -> None:
         if value == "" or value is None:
             continue
         if isinstance(value, bool):
-            ws.write_string(row, col, _yes_no(value))
+            ws.write_string(row, col, rows.yes_no(value))
         elif isinstance(value, int | float):
             ws.write_number(row, col, value)
         else:

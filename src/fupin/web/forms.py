@@ -10,6 +10,7 @@ header they name. One validation, two front ends: nothing here re-checks a value
 from dataclasses import dataclass, field
 
 from fupin.registry import choices as c
+from fupin.registry import exchange_rows as rows
 from fupin.registry.validation import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
 
 YES_NO = ["是", "否"]
@@ -166,42 +167,18 @@ def values_from_post(post) -> dict:
 
 # ---------------------------------------------------------------- model → row (the edit pages)
 
-def yn(b: bool) -> str:
-    return "是" if b else "否"
-
-
-def _num(v) -> str:
-    return "" if v is None else str(v)
-
-
 def household_row(h, income) -> dict:
     """A household as an exchange-format row (the 户 sheet), for pre-filling the edit page.
     Phone, bank account and the head's ID are left out: they are never sent to the browser
     unmasked; an empty box keeps the stored value."""
-    row = {
-        "户编号": h.number, "户类型": h.kind, "行政区划代码": h.village_id, "村民小组": h.group,
-        "户主姓名": h.head_name, "识别年度": _num(h.year_registered), "贫困户属性": h.attribute,
-        "主要致贫原因": h.main_cause, "其他致贫原因": "、".join(h.other_causes or []), "脱贫状态": h.status,
-        "脱贫年度": _num(h.exit_year), "不愁吃": yn(h.food_ok), "不愁穿": yn(h.clothing_ok),
-        "住房安全等级": h.housing_grade, "已完成危房改造": yn(h.renovated), "易地扶贫搬迁入住": yn(h.relocated),
-        "饮水安全": yn(h.safe_water), "耕地面积": _num(h.arable_land), "林地面积": _num(h.forest_land),
-        "开户银行": h.bank_name,
-    }
-    if income is not None:
-        row.update({"收入年度": income.year, "工资性收入": income.wage, "生产经营性收入": income.business,
-                    "财产性收入": income.property_income, "转移性收入": income.transfer,
-                    "生产经营性支出": income.business_cost, "合规自付医疗支出": income.medical_spending,
-                    "其他刚性支出": income.rigid_spending, "风险类型": "、".join(income.risks or [])})
-    return {k: _num(v) if not isinstance(v, str) else v for k, v in row.items()}
+    row = rows.as_text(rows.household_row(h, "", income))
+    for header in rows.SECRET_HOUSEHOLD_HEADERS:
+        row.pop(header, None)
+    return row
 
 
 def member_row(m) -> dict:
     """A member as a 人 row without the ID number (see household_row)."""
-    return {
-        "姓名": m.name, "与户主关系": m.relation, "性别": m.sex,
-        "出生日期": m.birth_date.isoformat() if m.birth_date else "", "民族": m.ethnicity,
-        "文化程度": m.education, "在校生状况": m.school_status, "健康状况": m.health, "劳动技能": m.labour,
-        "送教上门或免学": yn(m.home_schooling), "是否现役军人": yn(m.soldier), "基本医疗保险": yn(m.medical_insurance),
-        "基本养老保险": yn(m.pension_insurance), "务工状况": m.migrant_work, "务工时间": _num(m.migrant_months),
-        "成员状态": m.state, "状态变更日期": m.state_date.isoformat() if m.state_date else "",
-    }
+    row = rows.as_text(rows.member_row(m, m.household.number))
+    del row["证件号码"], row["户编号"]
+    return row
