@@ -18,6 +18,7 @@ from rest_framework import serializers
 
 from fupin.core import idcard
 from fupin.core.logging import mask_text
+from fupin.registry.selectors import age_on
 from fupin.registry.validation import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
 
 
@@ -101,10 +102,7 @@ class MemberSerializer(serializers.Serializer):
 
     @extend_schema_field(OpenApiTypes.INT)
     def get_age(self, obj) -> int | None:
-        born, today = obj.birth_date, dt.date.today()
-        if born is None:
-            return None
-        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        return age_on(obj.birth_date, dt.date.today())
 
 
 class IncomeSerializer(serializers.Serializer):
