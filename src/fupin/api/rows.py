@@ -7,8 +7,8 @@ member); it is never sent to a client.
 """
 
 from fupin.core.text import clean
-from fupin.registry.models import Household, IncomeRecord, Member
 from fupin.registry import exchange_rows as rows
+from fupin.registry.models import Household, IncomeRecord, Member
 from fupin.registry.validation import INCOME_FIELDS, SPENDING_FIELDS
 
 

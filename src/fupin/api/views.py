@@ -21,11 +21,10 @@ from fupin.api import serializers as s
 from fupin.api.authentication import SessionAuthentication
 from fupin.api.pagination import AuditCursorPagination, KeysetPagination
 from fupin.core.errors import ApplicationError, ErrorCode, NotFound
+from fupin.core.selectors import audit_list
 from fupin.registry import choices as c
 from fupin.registry import services
-from fupin.registry.selectors import access_household_by_number, household_list
-from fupin.core.selectors import audit_list
-from fupin.registry.selectors import income_rows
+from fupin.registry.selectors import access_household_by_number, household_list, income_rows
 
 E = s.ErrorSerializer
 ERRORS = {

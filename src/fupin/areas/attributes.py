@@ -17,7 +17,8 @@ from django.db import transaction
 from fupin.accounts.access import in_scope
 from fupin.areas.models import Area, VillageAttributes
 from fupin.core import audit
-from fupin.core.errors import ApplicationError, ErrorCode as E
+from fupin.core.errors import ApplicationError
+from fupin.core.errors import ErrorCode as E
 from fupin.core.text import clean, parse_bool, parse_number
 from fupin.registry.validation import RowError
 

@@ -8,7 +8,6 @@ import datetime as dt
 import functools
 import json
 import re
-
 import uuid
 from pathlib import Path
 
@@ -31,8 +30,6 @@ from fupin.registry.selectors import access_household, household_list
 from fupin.registry.validation import HOUSEHOLD_HEADERS
 from fupin.web import forms as f
 from fupin.web import selectors as s
-
-
 
 
 def scoped(view):
