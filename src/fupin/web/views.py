@@ -368,9 +368,13 @@ def export_start(request):
     year = request.POST.get("year", "").strip()
     full = bool(request.POST.get("full_ids"))
     reason = request.POST.get("reason", "").strip()
-    if full and not can_unmask(request.user):
-        raise PermissionDenied(_message("无权导出完整证件号码 / not allowed to export full ID numbers"))
-    if full and not reason:
+    from fupin.registry.exporter import check_export_allowed
+
+    try:
+        check_export_allowed(actor=request.user, full_ids=full, reason=reason)
+    except PermissionDenied:
+        raise
+    except ApplicationError:  # no reason given: back to the form, which says so
         return redirect(f"{reverse('web:households')}?export_error=reason")
     folder = Path(settings.MEDIA_ROOT) / "exports" / uuid.uuid4().hex
     folder.mkdir(parents=True, exist_ok=True)
