@@ -1,6 +1,7 @@
 """Shared behaviour of fupin's commands (cli.md): exit 1 with a Chinese/English reason on
 invalid input, a one-line summary last, `--as USERNAME` for the acting user."""
 
+import subprocess
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
@@ -52,3 +53,13 @@ class FupinCommand(BaseCommand):
         if done >= total:
             sys.stderr.write("\n")
         sys.stderr.flush()
+
+    def run_child(self, cmd: list[str], stopped: str) -> None:
+        """Run a long-lived child (gunicorn, celery) in the foreground; Ctrl+C stops it cleanly and
+        its exit code becomes ours."""
+        try:
+            rc = subprocess.call(cmd)
+        except KeyboardInterrupt:
+            rc = 0
+        self.stdout.write(stopped)
+        raise SystemExit(rc)

@@ -1,5 +1,4 @@
 import os
-import subprocess
 import sys
 
 from django.conf import settings
@@ -24,9 +23,4 @@ class Command(FupinCommand):
                "--workers", str(o["workers"]), "--threads", "4", "--timeout", "300", "--access-logfile", "-",
                # %(U)s is the path without the query string: a search by ID number must not reach the log.
                "--access-logformat", '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms']
-        try:
-            rc = subprocess.call(cmd)
-        except KeyboardInterrupt:
-            rc = 0
-        self.stdout.write("服务已停止 / server stopped")
-        raise SystemExit(rc)
+        self.run_child(cmd, "服务已停止 / server stopped")

@@ -1,4 +1,3 @@
-import subprocess
 import sys
 
 from fupin.cli.base import FupinCommand
@@ -13,9 +12,4 @@ class Command(FupinCommand):
     def handle(self, *args, **o):
         cmd = [sys.executable, "-m", "celery", "-A", "fupin.config.celery", "worker", "--loglevel", "INFO",
                "--concurrency", str(o["concurrency"])]
-        try:
-            rc = subprocess.call(cmd)
-        except KeyboardInterrupt:
-            rc = 0
-        self.stdout.write("后台任务进程已停止 / worker stopped")
-        raise SystemExit(rc)
+        self.run_child(cmd, "后台任务进程已停止 / worker stopped")
