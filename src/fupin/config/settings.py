@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "fupin.accounts",
     "fupin.registry",
     "fupin.jobs",
+    "fupin.policy",
     "fupin.web",
     "fupin.api",
     "fupin.cli",
@@ -140,6 +141,10 @@ if AUDIT_RETENTION_DAYS < 184:
 
 # Exports of more than this many rows with full IDs need a second approver (security.md 14).
 FULL_EXPORT_APPROVAL_ROWS = env.int("FUPIN_FULL_EXPORT_APPROVAL_ROWS", default=5000)
+
+# The policy pack assessments use unless a command names another (domain.md section 5): a built-in
+# name (hunan, national-6pct) or a pack an operator loaded with `fupin policy load`.
+FUPIN_POLICY_PACK = env.str("FUPIN_POLICY_PACK", default="hunan")
 
 # Background jobs: Celery with Redis. FUPIN_JOBS_EAGER=1 (tests, demo) runs the same task code inline.
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")

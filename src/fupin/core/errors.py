@@ -35,6 +35,10 @@ class ErrorCode(models.TextChoices):
     E_REASON_REQUIRED = "E_REASON_REQUIRED", "必须填写理由 / a reason is required"
     E_INVALID = "E_INVALID", "输入无效 / invalid input"
     E_CONFLICT = "E_CONFLICT", "数据已被他人修改 / changed by someone else"
+    # policy packs and assessments (domain.md sections 5-6)
+    E_POLICY_PACK = "E_POLICY_PACK", "政策包无效 / invalid policy pack"
+    E_POLICY_YEAR = "E_POLICY_YEAR", "政策包没有该年度的标准 / the policy pack has no figure for that year"
+    E_NO_PRESENT_MEMBER = "E_NO_PRESENT_MEMBER", "该户没有在户成员，无法评估 / no member present; cannot assess"
 
 
 class ApplicationError(Exception):
