@@ -39,6 +39,8 @@ class ErrorCode(models.TextChoices):
     E_POLICY_PACK = "E_POLICY_PACK", "政策包无效 / invalid policy pack"
     E_POLICY_YEAR = "E_POLICY_YEAR", "政策包没有该年度的标准 / the policy pack has no figure for that year"
     E_NO_PRESENT_MEMBER = "E_NO_PRESENT_MEMBER", "该户没有在户成员，无法评估 / no member present; cannot assess"
+    # spot check (domain.md 6.3)
+    E_NOT_SAMPLED = "E_NOT_SAMPLED", "该户不在抽查样本中 / household not in the spot-check sample"
 
 
 class ApplicationError(Exception):
