@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "fupin.registry",
     "fupin.jobs",
     "fupin.policy",
+    "fupin.spotchecks",
     "fupin.web",
     "fupin.api",
     "fupin.cli",
