@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "fupin.registry",
     "fupin.jobs",
     "fupin.policy",
+    "fupin.crosscheck",
+    "fupin.targets",
     "fupin.spotchecks",
     "fupin.web",
     "fupin.api",
