@@ -29,9 +29,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import json
-import pickle
-import tempfile
+import os
+import queue
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +49,7 @@ from fupin.core.idcard import mask
 from fupin.core.pinyin import initials
 from fupin.registry import validation as v
 from fupin.registry.exchange_io import SheetSource, open_sources
+from fupin.registry.fast_validation import HouseholdParser, MemberParser
 from fupin.registry.models import Household, HouseholdEvent, IncomeRecord, Member
 from fupin.registry.selectors import active_holders
 from fupin.registry.services import HOUSEHOLD_FIELDS, INCOME_FIELDS, MEMBER_FIELDS, event, snapshot
@@ -114,53 +117,6 @@ def write_error_report(errors, path) -> Path:
     return path
 
 
-class _HH:
-    """What the cross-row checks need to know about one household of the file (kept compact)."""
-
-    __slots__ = ("head_id", "head_name", "heads", "in_sheet", "member_rows", "n_active", "n_total", "pk", "row",
-                 "stored_village")
-
-    def __init__(self, row, head_name="", head_id="", in_sheet=True):
-        self.row, self.head_name, self.head_id, self.in_sheet = row, head_name, head_id, in_sheet
-        self.pk: int | None = None  # set when the 户编号 is already in the system
-        self.stored_village = ""
-        self.heads: list[tuple] = []  # (row, name, id_number, state) of rows with 与户主关系 = 户主
-        self.n_total = 0
-        self.n_active = 0
-        self.member_rows: list[int] | None = None if in_sheet else []  # for E_UNKNOWN_HOUSEHOLD
-
-
-class _Spill:
-    """Parsed rows written to an anonymous temporary file in batches and read back once."""
-
-    def __init__(self):
-        # Closed by close(); an anonymous file vanishes even when the process is killed.
-        self.fh = tempfile.TemporaryFile()  # noqa: SIM115
-        self.buf: list = []
-
-    def add(self, item) -> None:
-        self.buf.append(item)
-        if len(self.buf) >= BATCH:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.buf:
-            pickle.dump(self.buf, self.fh, protocol=pickle.HIGHEST_PROTOCOL)
-            self.buf = []
-
-    def batches(self):
-        self.flush()
-        self.fh.seek(0)
-        while True:
-            try:
-                yield pickle.load(self.fh)
-            except EOFError:
-                return
-
-    def close(self) -> None:
-        self.fh.close()
-
-
 class _Rows:
     """Fast INSERT of many rows of one model, bypassing the ORM's per-value SQL compiler, which
     dominates a bulk_create of hundreds of thousands of rows.
@@ -169,15 +125,17 @@ class _Rows:
     column added to a model later with a default keeps working. PostgreSQL gets COPY in its text
     format, each column formatted by a function chosen once from the field's type (JSON as
     json.dumps, dates ISO with time zone, booleans t/f); other databases get executemany with
-    values prepared as the ORM prepares them (Field.get_db_prep_save)."""
+    values prepared as the ORM prepares them (Field.get_db_prep_save). With a `writer`, the COPY
+    is handed to it (sent by its thread) instead of being sent here. `with_pk`: rows carry their
+    own primary key (taken from the table's sequence beforehand)."""
 
     _CONVERT = (models.JSONField, models.DateField, models.DecimalField)  # DateTimeField is a DateField
 
-    def __init__(self, model):
-        self.model = model
+    def __init__(self, model, writer: _CopyWriter | None = None, with_pk: bool = False):
+        self.model, self.writer = model, writer
         self.conn = connections[router.db_for_write(model)]
         self.pg = self.conn.vendor == "postgresql"
-        self.fields = [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
+        self.fields = [f for f in model._meta.concrete_fields if with_pk or not isinstance(f, models.AutoField)]
         self.columns = [f.column for f in self.fields]
         self.plan = []
         for f in self.fields:
@@ -215,6 +173,9 @@ class _Rows:
             rows.append(row)
         table = self.conn.ops.quote_name(self.model._meta.db_table)
         cols = ", ".join(self.conn.ops.quote_name(c) for c in self.columns)
+        if self.pg and self.writer is not None:
+            self.writer.submit(f"COPY {table} ({cols}) FROM STDIN", "".join(["\t".join(row) + "\n" for row in rows]).encode())
+            return
         with self.conn.cursor() as cursor:
             if self.pg:
                 data = "".join(["\t".join(row) + "\n" for row in rows])
@@ -249,23 +210,190 @@ def _jsonable(values: dict) -> dict:
     return {k: x if isinstance(x, _PLAIN) else audit.jsonable(x) for k, x in values.items()}
 
 
+class _CopyWriter:
+    """Sends COPY payloads from a second thread over the SAME database connection, so inside the
+    import's one transaction, while the main thread reads and checks the next batch: PostgreSQL
+    (on the other core) ingests batch k while Python prepares batch k+1. psycopg serialises the
+    use of one connection by a lock, so a query from the main thread simply waits for the COPY in
+    flight. Payloads are queued in order (at most a few, so memory stays bounded)."""
+
+    def __init__(self, raw_connection):
+        self.raw = raw_connection
+        self.queue: queue.Queue = queue.Queue(maxsize=4)
+        self.error: BaseException | None = None
+        self.abandoned = False
+        self.thread = threading.Thread(target=self._run, name="fupin-import-copy", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            if self.error is not None or self.abandoned:
+                continue
+            sql, data = item
+            try:
+                with self.raw.cursor() as cursor, cursor.copy(sql) as copy:
+                    copy.write(data)
+            except BaseException as exc:  # noqa: BLE001 — handed to the main thread
+                self.error = exc
+
+    def submit(self, sql: str, data: bytes) -> None:
+        self.check()
+        self.queue.put((sql, data))
+
+    def check(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def close(self, *, abandon: bool = False) -> None:
+        """Wait until every queued payload is in (or, abandoning, dropped); raise the first failure."""
+        if self.thread.is_alive():
+            self.abandoned = abandon
+            self.queue.put(None)
+            self.thread.join()
+        if not abandon:
+            self.check()
+
+
+_SCRATCH_SEQ = itertools.count(1)
+
+
+class _Scratch:
+    """Temporary tables holding what the cross-row rules need to know about the whole file, so
+    that the importer's memory does not grow with the file:
+
+    - hh: one row per 户编号 named by the file (sheet 户, or only by member rows): its row, the
+      household's pk (stored or created), village, head name and ID, whether it is in sheet 户,
+      whether this import creates it; `seq` keeps the file's order.
+    - m: one row per member row (row, 户编号, ID number, relation, name, state, first = the
+      first occurrence of its ID number in the file).
+    - chg: what changed in each updated household (for its timeline event).
+
+    They live in the import's transaction and are dropped at its end."""
+
+    def __init__(self, conn):
+        self.conn, self.pg = conn, conn.vendor == "postgresql"
+        n = f"{os.getpid()}_{next(_SCRATCH_SEQ)}"
+        self.hh, self.m, self.chg = f"fupin_imp_hh_{n}", f"fupin_imp_m_{n}", f"fupin_imp_chg_{n}"
+        self.seq = 0
+        self.chg_seq = 0
+        self.max_params = 30000 if self.pg else 900
+
+    def create(self) -> None:
+        with self.conn.cursor() as c:
+            c.execute(f"CREATE TEMP TABLE {self.hh} (seq integer PRIMARY KEY, number text NOT NULL UNIQUE, "
+                      "row integer, pk bigint, village text, head_name text, head_id text, in_sheet boolean, "
+                      "created boolean)")
+            c.execute(f"CREATE TEMP TABLE {self.m} (row integer, number text, id_number text, relation text, "
+                      "name text, state text, first boolean)")
+            c.execute(f"CREATE INDEX {self.m}_id ON {self.m} (id_number)")
+            c.execute(f"CREATE INDEX {self.m}_number ON {self.m} (number)")
+            c.execute(f"CREATE TEMP TABLE {self.chg} (seq integer, number text, note text)")
+
+    def drop(self) -> None:
+        with self.conn.cursor() as c:
+            for t in (self.hh, self.m, self.chg):
+                c.execute(f"DROP TABLE IF EXISTS {t}")
+
+    def insert(self, table: str, columns: str, rows: list[tuple]) -> None:
+        if not rows:
+            return
+        with self.conn.cursor() as c:
+            if self.pg:
+                with c.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for r in rows:
+                        copy.write_row(r)
+            else:
+                marks = ", ".join(["%s"] * (columns.count(",") + 1))
+                c.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+
+    def add_households(self, rows: list[tuple]) -> None:
+        """rows: (number, row, pk, village, head_name, head_id, in_sheet, created)."""
+        out = []
+        for r in rows:
+            self.seq += 1
+            out.append((self.seq, *r))
+        self.insert(self.hh, "seq, number, row, pk, village, head_name, head_id, in_sheet, created", out)
+
+    def add_change(self, number: str, note: str) -> None:
+        self.chg_seq += 1
+        self._changes.append((self.chg_seq, number, note))
+
+    _changes: list
+
+    def flush_changes(self) -> None:
+        self.insert(self.chg, "seq, number, note", self._changes)
+        self._changes = []
+
+    def fetch_in(self, sql: str, values, extra: tuple = ()) -> list[tuple]:
+        """Run `sql` (with one `{in}` placeholder for a list of values) over `values` in chunks."""
+        values = list(values)
+        out: list[tuple] = []
+        step = self.max_params
+        with self.conn.cursor() as c:
+            for i in range(0, len(values), step):
+                chunk = values[i:i + step]
+                c.execute(sql.format(**{"in": ", ".join(["%s"] * len(chunk))}), [*extra, *chunk])
+                out += c.fetchall()
+        return out
+
+    def fetch(self, sql: str, params=()) -> list[tuple]:
+        with self.conn.cursor() as c:
+            c.execute(sql, params)
+            return c.fetchall()
+
+
+_initials_memo: dict[str, str] = {}
+
+
+def _initials(name: str) -> str:
+    """core.pinyin.initials behind a memo bounded by the importer (its own cache keeps 200,000 names)."""
+    got = _initials_memo.get(name)
+    if got is None:
+        if len(_initials_memo) > 50_000:
+            _initials_memo.clear()
+        got = _initials_memo[name] = initials.__wrapped__(name)
+    return got
+
+
 class _Importer:
+    """One pass over the file, batch by batch: each batch is checked (row rules through
+    fast_validation, cross-row rules against the scratch tables and the registry) and, while the
+    file has shown no error and this is not a dry run, written at once inside the import's
+    transaction. The rules over whole households (heads, emptiness) are checked at the end, from
+    the scratch tables. Any error — in a batch or at the end — rolls everything back
+    (import_registry), so a file with errors still changes nothing; writing early only lets the
+    database work while Python reads the rest of the file."""
+
     def __init__(self, actor, hh_src: SheetSource, m_src: SheetSource, dry_run: bool, job, progress: Progress | None):
         self.actor, self.hh_src, self.m_src, self.dry_run, self.job = actor, hh_src, m_src, dry_run, job
         self._progress = progress
         self.result = ImportResult(dry_run=dry_run)
         self.errors = self.result.errors
-        self.households: dict[str, _HH] = {}
-        self.file_ids: dict[str, int] = {}  # ID number -> first row in sheet 人
         self.area_cache: dict[str, bool] = {}
         self.counties_loaded: set[str] = set()
-        self.hh_spill, self.m_spill = _Spill(), _Spill()
-        self.changes: dict[str, list[str]] = {}  # 户编号 -> what changed (for the event)
-        self.created_numbers: set[str] = set()
-        self.number_pk: dict[str, int] = {}
-        self.new_village: dict[str, str] = {}  # 户编号 -> village of households created by this import
         self.done = 0
         self.total = hh_src.total + m_src.total
+        self.conn = connections[router.db_for_write(Household)]
+        self.pg = self.conn.vendor == "postgresql"
+        self.scratch = _Scratch(self.conn)
+        self.scratch._changes = []
+        self.hp = HouseholdParser(area_exists=self.area_ok)
+        self.mp = MemberParser()
+        self.writer: _CopyWriter | None = None
+        self.missing_reported: set[str] = set()
+
+    @property
+    def writing(self) -> bool:
+        """Write this batch: a real import, and no error so far."""
+        return not self.dry_run and not self.errors
+
+    @property
+    def counting(self) -> bool:
+        """Compare with the stored rows (to write them, or to count what a dry run would do)."""
+        return not self.errors
 
     # -- helpers ---------------------------------------------------------------------------------
     def progress(self, stage: str, step: int = 0) -> None:
@@ -296,193 +424,195 @@ class _Importer:
             known = self.area_cache.setdefault(code, False)
         return known
 
-    # -- pass 1: validate ------------------------------------------------------------------------
-    def validate(self) -> None:
+    # -- the pass --------------------------------------------------------------------------------
+    def run(self) -> None:
         header_errors = self.hh_src.header_errors() + self.m_src.header_errors()
         self.result.warnings += self.hh_src.warnings + self.m_src.warnings
         if header_errors:
             # A missing required column makes the whole file unusable; row errors would only be noise.
             self.errors += header_errors
             return
-        self._validate_households()
-        self._validate_members()
-        self._resolve_unsheeted_households()
-        self._check_compositions()
+        self.scratch.create()
+        if self.pg and not self.dry_run:
+            self.conn.ensure_connection()
+            self.writer = _CopyWriter(self.conn.connection)
+        try:
+            self.rows_hh = _Rows(Household, self.writer, with_pk=self.pg)
+            self.rows_inc, self.rows_m = _Rows(IncomeRecord, self.writer), _Rows(Member, self.writer)
+            self.rows_audit, self.rows_event = _Rows(audit.AuditEntry, self.writer), _Rows(HouseholdEvent, self.writer)
+            self._stream(self.hh_src, self._household_batch, "户")
+            self._stream(self.m_src, self._member_batch, "人")
+            self._check_compositions()
+            if self.writing:
+                self._events()
+            self._counts()
+            if self.writer is not None:
+                self.writer.close()
+            self.scratch.drop()
+        finally:
+            if self.writer is not None:
+                self.writer.close(abandon=True)
         order = {v.HOUSEHOLD_SHEET: 0, v.MEMBER_SHEET: 1}
         self.errors.sort(key=lambda e: (order.get(e.sheet, 2), e.row or 0))
 
-    def _validate_households(self) -> None:
+    def _stream(self, src: SheetSource, handle, sheet: str) -> None:
+        batch: list = []
+        for item in src.rows():
+            batch.append(item)
+            if len(batch) >= BATCH:
+                handle(batch)
+                self._step(sheet, len(batch))
+                batch = []
+        handle(batch)
+        self._step(sheet, len(batch))
+
+    def _step(self, sheet: str, n: int) -> None:
+        stage = (f"写入“{sheet}” / writing {'households' if sheet == '户' else 'members'}" if self.writing else
+                 f"校验“{sheet}” / checking {'households' if sheet == '户' else 'members'}")
+        self.progress(stage, n)
+
+    # -- sheet 户 ------------------------------------------------------------------------------------
+    def _household_batch(self, batch: list[tuple[int, dict]]) -> None:
+        if not batch:
+            return
         missing_reg = set(self.hh_src.missing_registered)
-        missing_reported: set[str] = set()
-        pending: list[str] = []
-        for n, (row, raw) in enumerate(self.hh_src.rows(), start=1):
-            f, errs = v.parse_household(raw, row=row, area_exists=self.area_ok)
+        parsed = []
+        for row, raw in batch:
+            f, errs = self.hp.parse(raw, row)
             if missing_reg:
                 # A column required only for 建档立卡户 is missing: say so once for the file.
                 for e in errs:
-                    if e.column in missing_reg and e.code == E.E_REQUIRED and e.column not in missing_reported:
-                        missing_reported.add(e.column)
+                    if e.column in missing_reg and e.code == E.E_REQUIRED and e.column not in self.missing_reported:
+                        self.missing_reported.add(e.column)
                         self.err(v.HOUSEHOLD_SHEET, None, e.column, E.E_MISSING_COLUMN,
                                  f"工作表“户”缺少建档立卡户必填列“{e.column}” / sheet 户 lacks the column {e.column}")
                 errs = [e for e in errs if not (e.column in missing_reg and e.code == E.E_REQUIRED)]
             self.errors.extend(errs)
+            parsed.append((row, f, not errs))
+        s = self.scratch
+        numbers = [f["number"] for _, f, _ in parsed if f["number"]]
+        earlier = dict(s.fetch_in(f"SELECT number, row FROM {s.hh} WHERE number IN ({{in}})", set(numbers)))
+        here: dict[str, int] = {}
+        keep = []
+        for row, f, ok in parsed:
             number = f["number"]
-            if number:
-                first = self.households.get(number)
-                if first is not None:
-                    self.err(v.HOUSEHOLD_SHEET, row, "户编号", E.E_DUP_HOUSEHOLD_NO,
-                             f"户编号“{number}”与第 {first.row} 行重复 / household number repeats row {first.row}")
-                    continue
-                self.households[number] = _HH(row, f["head_name"], f["head_id_number"])
-                pending.append(number)
-                if len(pending) >= BATCH:
-                    self._lookup_households(pending)
-                    pending = []
-            if not errs and number:
-                self.hh_spill.add(f)
-            if n % BATCH == 0:
-                self.progress("校验“户” / checking households", BATCH)
-        self._lookup_households(pending)
-        self.progress("校验“户” / checking households", 0)
-
-    def _lookup_households(self, numbers: list[str]) -> None:
-        if not numbers:
-            return
-        for number, pk, village in Household.objects.filter(number__in=numbers).values_list(
-                "number", "pk", "village_id"):
-            hh = self.households[number]
-            if not in_scope(self.actor, village):
-                # The number is taken by a household this user cannot see; do not reveal where.
-                self.err(v.HOUSEHOLD_SHEET, hh.row, "户编号", E.E_DUP_HOUSEHOLD_NO,
-                         f"户编号“{number}”已被您管辖范围以外的户使用 / household number is used outside your areas")
+            if not number:
                 continue
-            hh.pk, hh.stored_village = pk, village
+            first = earlier.get(number, here.get(number))
+            if first is not None:
+                self.err(v.HOUSEHOLD_SHEET, row, "户编号", E.E_DUP_HOUSEHOLD_NO,
+                         f"户编号“{number}”与第 {first} 行重复 / household number repeats row {first}")
+                continue
+            here[number] = row
+            keep.append((row, f, ok))
+        qs = Household.objects.filter(number__in=[f["number"] for _, f, _ in keep])
+        if not self.dry_run and not self.errors:
+            qs = qs.select_for_update()
+        existing: dict[str, Household] = {}
+        outside: set[str] = set()
+        for h in qs:
+            if not in_scope(self.actor, h.village_id):
+                # The number is taken by a household this user cannot see; do not reveal where.
+                self.err(v.HOUSEHOLD_SHEET, here[h.number], "户编号", E.E_DUP_HOUSEHOLD_NO,
+                         f"户编号“{h.number}”已被您管辖范围以外的户使用 / household number is used outside your areas")
+                outside.add(h.number)
+                continue
+            existing[h.number] = h
+        created_pk: dict[str, int | None] = {}
+        if self.counting:
+            created_pk = self._apply_households([f for _, f, ok in keep if ok], existing)
+        rows = []
+        for row, f, ok in keep:
+            number = f["number"]
+            h = existing.get(number)
+            created = ok and h is None and number not in outside
+            rows.append((number, row, h.pk if h is not None else created_pk.get(number),
+                         h.village_id if h is not None else f["village_id"], f["head_name"], f["head_id_number"],
+                         True, created))
+        s.add_households(rows)
+        s.flush_changes()
 
-    def _validate_members(self) -> None:
-        holders_buf: list[tuple[str, int, str]] = []
-        for n, (row, raw) in enumerate(self.m_src.rows(), start=1):
-            f, errs = v.parse_member(raw, row=row)
-            self.errors.extend(errs)
-            idn, number = f["id_number"], f["household_number"]
-            id_ok = bool(idn) and not any(e.column == "证件号码" for e in errs)
-            if idn:
-                first = self.file_ids.get(idn)
-                if first is not None:
-                    errs.append(v.RowError(v.MEMBER_SHEET, row, "证件号码", E.E_DUP_ID_IN_FILE,
-                                           f"证件号码与第 {first} 行重复 / the same ID number is on row {first}"))
-                    self.errors.append(errs[-1])
-                    id_ok = False
-                else:
-                    self.file_ids[idn] = row
-            if number:
-                hh = self.households.get(number)
-                if hh is None:
-                    hh = self.households[number] = _HH(None, in_sheet=False)
-                if hh.member_rows is not None:
-                    hh.member_rows.append(row)
-                hh.n_total += 1
-                if f["state"] == PRESENT:
-                    hh.n_active += 1
-                if f["relation"] == HEAD:
-                    hh.heads.append((row, f["name"], idn, f["state"]))
-                if id_ok and f["state"] == PRESENT:
-                    holders_buf.append((idn, row, number))
-                    if len(holders_buf) >= BATCH:
-                        self._check_holders(holders_buf)
-                        holders_buf = []
-            if not errs and number:
-                self.m_spill.add(f)
-            if n % BATCH == 0:
-                self.progress("校验“人” / checking members", BATCH)
-        self._check_holders(holders_buf)
-        self.progress("校验“人” / checking members", 0)
-
-    def _check_holders(self, buf: list[tuple[str, int, str]]) -> None:
-        """E_DUP_ID_IN_REGISTRY: active (在户) in ANOTHER household; the same household is an update."""
-        if not buf:
-            return
-        holders = active_holders([idn for idn, _, _ in buf])
-        for idn, row, number in buf:
-            held = holders.get(idn)
-            if held is not None and held[1] != number:
-                self.err(v.MEMBER_SHEET, row, "证件号码", E.E_DUP_ID_IN_REGISTRY,
-                         f"此人已是户“{held[1]}”的在户成员 / this person is already a member of household {held[1]}")
-
-    def _resolve_unsheeted_households(self) -> None:
-        """Members may name a household that is only in the system, not in sheet 户."""
-        numbers = [k for k, hh in self.households.items() if not hh.in_sheet]
-        for i in range(0, len(numbers), BATCH):
-            chunk = numbers[i:i + BATCH]
-            found = {}
-            for number, pk, village, head_name in Household.objects.filter(number__in=chunk).values_list(
-                    "number", "pk", "village_id", "head_name"):
-                if in_scope(self.actor, village):
-                    found[number] = (pk, village, head_name)
-            for number in chunk:
-                hh = self.households[number]
-                if number in found:
-                    hh.pk, hh.stored_village, hh.head_name = found[number]
-                    continue
-                for row in hh.member_rows or []:
-                    self.err(v.MEMBER_SHEET, row, "户编号", E.E_UNKNOWN_HOUSEHOLD,
-                             f"户编号“{number}”既不在“户”表中，也不在系统中 / household {number} is neither in sheet 户 "
-                             "nor in the system")
-                hh.member_rows = None
-
-    def _check_compositions(self) -> None:
-        """Heads and emptiness over the household as it will be after the import: the file's
-        member rows plus, for a household already in the system, its stored members that the file
-        does not mention (they are left as they are). When the household has 在户 members only they
-        count, so that a deceased former head next to a new head is not a second head."""
-        items = list(self.households.items())
-        for i in range(0, len(items), BATCH):
-            chunk = items[i:i + BATCH]
-            kept: dict[int, list[tuple]] = {}
-            pks = [hh.pk for _, hh in chunk if hh.pk is not None]
-            for j in range(0, len(pks), 900):
-                for hid, idn, name, relation, state in Member.objects.filter(
-                        household_id__in=pks[j:j + 900]).values_list(
-                        "household_id", "id_number", "name", "relation", "state"):
-                    if idn not in self.file_ids:
-                        kept.setdefault(hid, []).append((name, idn, relation, state))
-            for number, hh in chunk:
-                if hh.pk is None and not hh.in_sheet:
-                    continue  # unknown household, already reported
-                stored = kept.get(hh.pk, []) if hh.pk is not None else []
-                if stored and hh.in_sheet:
-                    names = "、".join(f"{name}（{mask(idn)}）" for name, idn, _, _ in stored[:10])
-                    more = "等" if len(stored) > 10 else ""
-                    self.result.warnings.append(
-                        f"户“{number}”有 {len(stored)} 名成员不在文件中，保持不变：{names}{more} / "
-                        f"household {number}: {len(stored)} member(s) not in the file were left as they are")
-                n_active = hh.n_active + sum(1 for s in stored if s[3] == PRESENT)
-                heads = [(None, name, idn, state) for name, idn, rel, state in stored if rel == HEAD] + hh.heads
-                n_total = hh.n_total + len(stored)
-                if n_active:
-                    heads = [h for h in heads if h[3] == PRESENT]
-                    others = n_active - len(heads)
-                else:
-                    others = n_total - len(heads)
-                members = [(row, {"relation": HEAD, "name": name, "id_number": idn}) for row, name, idn, _ in heads]
-                if others > 0:
-                    members.append((None, {"relation": ""}))  # stands for the non-head members: only their count matters
-                hh_fields = {"number": number, "head_name": hh.head_name, "head_id_number": hh.head_id}
-                errs = v.check_composition(hh_fields, hh.row, members)
-                if not hh.in_sheet:
-                    # The household row is not in this file: only a second head among the new rows is the file's fault.
-                    errs = [e for e in errs if e.code == E.E_MULTIPLE_HEADS]
-                self.errors.extend(errs)
-
-    # -- pass 2: apply ---------------------------------------------------------------------------
-    def apply(self) -> None:
-        for number, hh in self.households.items():
-            if hh.pk is not None:
-                self.number_pk[number] = hh.pk
-        self.rows_hh, self.rows_inc, self.rows_m = _Rows(Household), _Rows(IncomeRecord), _Rows(Member)
-        self.rows_audit, self.rows_event = _Rows(audit.AuditEntry), _Rows(HouseholdEvent)
-        self._apply_households()
-        self._apply_members()
-        self._finish_households()
+    def _apply_households(self, batch: list[dict], existing: dict[str, Household]) -> dict[str, int | None]:
+        """Write (or, in a dry run, only compare) one batch of valid household rows; returns the
+        pks of the households created (None in a dry run)."""
+        now = timezone.now()
+        make_audit = self._audit_rows()
+        years = {f["income"]["year"] for f in batch}
+        incomes = {(r.household_id, r.year): r for r in IncomeRecord.objects.filter(
+            household_id__in=[h.pk for h in existing.values()], year__in=years)} if existing else {}
+        new_hh, upd_hh, new_inc, upd_inc, entries = [], [], [], [], []
+        created: list[dict] = []
+        for f in batch:
+            number, income = f["number"], f["income"]
+            h = existing.get(number)
+            if h is None:
+                created.append(f)
+                continue
+            changes = []
+            diff = [k for k in HOUSEHOLD_FIELDS if getattr(h, k) != f[k]]
+            b = {k: audit.jsonable(getattr(h, k)) for k in diff}
+            a = {k: audit.jsonable(f[k]) for k in diff}
+            for k in diff:
+                setattr(h, k, f[k])
+            if a:
+                h.head_initials = _initials(h.head_name)
+                h.version += 1
+                h.updated_at = now
+                upd_hh.append(h)
+                entries.append(make_audit("household.update", "household", number, h.village_id, b, a))
+                changes.append("、".join(Household._meta.get_field(k.removesuffix("_id")).verbose_name for k in a))
+            rec = incomes.get((h.pk, income["year"]))
+            if rec is None:
+                ib, ia = None, {k: audit.jsonable(income[k]) for k in INCOME_FIELDS}
+                new_inc.append({"household_id": h.pk, **income})
+            elif any(getattr(rec, k) != income[k] for k in INCOME_FIELDS):
+                ib = snapshot(rec, INCOME_FIELDS)
+                for k in INCOME_FIELDS:
+                    setattr(rec, k, income[k])
+                ia = snapshot(rec, INCOME_FIELDS)
+            else:
+                ib = ia = None
+            if ib != ia:
+                if rec is not None:
+                    rec.updated_at = now
+                    upd_inc.append(rec)
+                b2, a2 = audit.diff(ib, ia)
+                entries.append(make_audit("income.set", "income", f"{number}/{income['year']}", h.village_id,
+                                          b2, a2))
+                changes.append(f"{income['year']}年收入")
+            if changes:
+                self.scratch.add_change(number, "；".join(changes))
+        if self.dry_run:
+            return {f["number"]: None for f in created}
+        pks: dict[str, int | None] = {}
+        if created:
+            if self.pg:
+                # ids taken from the table's own sequence, so the rows can be sent without reading them back
+                ids = [r[0] for r in self.scratch.fetch(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    [Household._meta.db_table, len(created)])]
+                pks = {f["number"]: pk for f, pk in zip(created, ids, strict=True)}
+            for f in created:
+                new_hh.append({"id": pks.get(f["number"]), "number": f["number"],
+                               "head_initials": _initials(f["head_name"]), **{k: f[k] for k in HOUSEHOLD_FIELDS}})
+        self.rows_hh.insert(new_hh, now)
+        if created and not self.pg:
+            pks = dict(Household.objects.filter(number__in=[f["number"] for f in created]).values_list("number", "pk"))
+        for f in created:
+            number, income, village = f["number"], f["income"], f["village_id"]
+            new_inc.append({"household_id": pks[number], **income})
+            entries.append(make_audit("household.create", "household", number, village,
+                                      after=_jsonable({k: f[k] for k in HOUSEHOLD_FIELDS})))
+            entries.append(make_audit("income.set", "income", f"{number}/{income['year']}", village,
+                                      after=audit.jsonable(income)))
+        if upd_hh:
+            Household.objects.bulk_update(upd_hh, HOUSEHOLD_FIELDS + ["head_initials", "version", "updated_at"],
+                                          batch_size=1000)
+        self.rows_inc.insert(new_inc, now)
+        if upd_inc:
+            IncomeRecord.objects.bulk_update(upd_inc, INCOME_FIELDS + ["updated_at"], batch_size=1000)
+        self.rows_audit.insert(entries, now)
+        return pks
 
     def _audit_rows(self):
         """A function making audit rows for this batch. The actor, time, IP and job come from ONE
@@ -497,152 +627,193 @@ class _Importer:
                     "area_code": area_code or "", "before": before, "after": after}
         return make
 
-    def _apply_households(self) -> None:
-        for batch in self.hh_spill.batches():
-            now = timezone.now()
-            make_audit = self._audit_rows()
-            numbers = [f["number"] for f in batch]
-            qs = Household.objects.filter(number__in=numbers)
-            if not self.dry_run:
-                qs = qs.select_for_update()
-            existing = {h.number: h for h in qs}
-            years = {f["income"]["year"] for f in batch}
-            incomes = {(r.household_id, r.year): r for r in IncomeRecord.objects.filter(
-                household_id__in=[h.pk for h in existing.values()], year__in=years)}
-            new_hh, upd_hh, new_inc, upd_inc, entries = [], [], [], [], []
-            created: list[dict] = []
-            for f in batch:
-                number, income = f["number"], f["income"]
-                h = existing.get(number)
-                if h is None:
-                    created.append(f)
-                    self.created_numbers.add(number)
-                    new_hh.append({"number": number, "head_initials": initials(f["head_name"]),
-                                   **{k: f[k] for k in HOUSEHOLD_FIELDS}})
-                    continue
-                changes = []
-                diff = [k for k in HOUSEHOLD_FIELDS if getattr(h, k) != f[k]]
-                b = {k: audit.jsonable(getattr(h, k)) for k in diff}
-                a = {k: audit.jsonable(f[k]) for k in diff}
-                for k in diff:
-                    setattr(h, k, f[k])
-                if a:
-                    h.head_initials = initials(h.head_name)
-                    h.version += 1
-                    h.updated_at = now
-                    upd_hh.append(h)
-                    entries.append(make_audit("household.update", "household", number, h.village_id, b, a))
-                    changes.append("、".join(Household._meta.get_field(k.removesuffix("_id")).verbose_name for k in a))
-                rec = incomes.get((h.pk, income["year"]))
-                if rec is None:
-                    ib, ia = None, {k: audit.jsonable(income[k]) for k in INCOME_FIELDS}
-                    new_inc.append({"household_id": h.pk, **income})
-                elif any(getattr(rec, k) != income[k] for k in INCOME_FIELDS):
-                    ib = snapshot(rec, INCOME_FIELDS)
-                    for k in INCOME_FIELDS:
-                        setattr(rec, k, income[k])
-                    ia = snapshot(rec, INCOME_FIELDS)
-                else:
-                    ib = ia = None
-                if ib != ia:
-                    if rec is not None:
-                        rec.updated_at = now
-                        upd_inc.append(rec)
-                    b2, a2 = audit.diff(ib, ia)
-                    entries.append(make_audit("income.set", "income", f"{number}/{income['year']}", h.village_id,
-                                              b2, a2))
-                    changes.append(f"{income['year']}年收入")
-                if changes:
-                    self.changes[number] = changes
-            if not self.dry_run:
-                self.rows_hh.insert(new_hh, now)
-                if created:
-                    self.number_pk.update(Household.objects.filter(
-                        number__in=[f["number"] for f in created]).values_list("number", "pk"))
-                for f in created:
-                    number, income, village = f["number"], f["income"], f["village_id"]
-                    self.new_village[number] = village
-                    new_inc.append({"household_id": self.number_pk[number], **income})
-                    entries.append(make_audit("household.create", "household", number, village,
-                                              after=_jsonable({k: f[k] for k in HOUSEHOLD_FIELDS})))
-                    entries.append(make_audit("income.set", "income", f"{number}/{income['year']}", village,
-                                              after=audit.jsonable(income)))
-                if upd_hh:
-                    Household.objects.bulk_update(upd_hh, HOUSEHOLD_FIELDS + ["head_initials", "version", "updated_at"],
-                                                  batch_size=1000)
-                self.rows_inc.insert(new_inc, now)
-                if upd_inc:
-                    IncomeRecord.objects.bulk_update(upd_inc, INCOME_FIELDS + ["updated_at"], batch_size=1000)
-                self.rows_audit.insert(entries, now)
-            self.progress("写入“户” / writing households", len(batch))
-
-    def _apply_members(self) -> None:
-        village_of: dict[int, str] = {}
-        for batch in self.m_spill.batches():
-            now = timezone.now()
-            make_audit = self._audit_rows()
-            lookup_pks = {self.number_pk[f["household_number"]] for f in batch
-                          if f["household_number"] not in self.created_numbers}
-            # Stored members as plain tuples: model instances are built only for the few that change.
-            existing: dict[tuple[int, str], tuple] = {}
-            if lookup_pks:
-                ids = [f["id_number"] for f in batch if f["household_number"] not in self.created_numbers]
-                for values in Member.objects.filter(household_id__in=lookup_pks, id_number__in=ids).order_by(
-                        "id").values_list("pk", "household_id", "state", *MEMBER_FIELDS):
-                    key = (values[1], values[MEMBER_ID_AT])
-                    # Prefer the person's 在户 row when the household also keeps an old 迁出/死亡 row.
-                    if key not in existing or values[2] == PRESENT:
-                        existing[key] = values
-                missing = [pk for pk in lookup_pks if pk not in village_of]
-                if missing:
-                    village_of.update(Household.objects.filter(pk__in=missing).values_list("pk", "village_id"))
-            new_m, upd_m, entries = [], [], []
-            new_counts: dict[str, int] = {}
-            for f in batch:
-                number = f["household_number"]
-                is_new_hh = number in self.created_numbers
-                pk = self.number_pk.get(number)
-                m = None if is_new_hh else existing.get((pk, f["id_number"]))
-                if m is None:
-                    self.result.members_created += 1
-                    if not is_new_hh:
-                        new_counts[number] = new_counts.get(number, 0) + 1
-                    if not self.dry_run:
-                        values = {k: f[k] for k in MEMBER_FIELDS}
-                        new_m.append({"household_id": pk, "name_initials": initials(f["name"]), **values})
-                        village = self.new_village.get(number) if is_new_hh else village_of.get(pk, "")
-                        entries.append(make_audit("member.create", "member", number, village,
-                                                  after=_jsonable(values)))
-                    continue
-                stored = dict(zip(MEMBER_FIELDS, m[3:], strict=True))
-                diff = [k for k in MEMBER_FIELDS if stored[k] != f[k]]
-                if diff:
-                    b = {k: audit.jsonable(stored[k]) for k in diff}
-                    a = {k: audit.jsonable(f[k]) for k in diff}
-                    obj = Member(pk=m[0], household_id=pk, name_initials=initials(f["name"]), updated_at=now,
-                                 **{k: f[k] for k in MEMBER_FIELDS})
-                    upd_m.append(obj)
-                    self.result.members_changed += 1
-                    entries.append(make_audit("member.update", "member", number, village_of.get(pk, ""), b, a))
-                    self.changes.setdefault(number, []).append(f"成员 {f['name']}")
-            for number, n in new_counts.items():
-                self.changes.setdefault(number, []).append(f"新增成员 {n} 人")
-            if not self.dry_run:
-                self.rows_m.insert(new_m, now)
-                if upd_m:
-                    Member.objects.bulk_update(upd_m, MEMBER_FIELDS + ["name_initials", "updated_at"], batch_size=1000)
-                self.rows_audit.insert(entries, now)
-            self.progress("写入“人” / writing members", len(batch))
-
-    def _finish_households(self) -> None:
-        """Counts, and one timeline event per created or changed household (services.event)."""
-        in_sheet = [n for n, hh in self.households.items() if hh.in_sheet]
-        self.result.created = len(self.created_numbers)
-        changed = [n for n in self.changes if n not in self.created_numbers]
-        self.result.changed = len(changed)
-        self.result.unchanged = sum(1 for n in in_sheet if n not in self.created_numbers and n not in self.changes)
-        if self.dry_run:
+    # -- sheet 人 ------------------------------------------------------------------------------------
+    def _member_batch(self, batch: list[tuple[int, dict]]) -> None:
+        if not batch:
             return
+        s = self.scratch
+        parsed = []
+        for row, raw in batch:
+            f, errs = self.mp.parse(raw, row)
+            self.errors.extend(errs)
+            id_ok = bool(f["id_number"]) and not any(e.column == "证件号码" for e in errs)
+            parsed.append([row, f, errs, id_ok, False])
+        ids = {p[1]["id_number"] for p in parsed if p[1]["id_number"]}
+        earlier = dict(s.fetch_in(f"SELECT id_number, row FROM {s.m} WHERE first AND id_number IN ({{in}})", ids))
+        here: dict[str, int] = {}
+        for p in parsed:
+            row, f, errs = p[0], p[1], p[2]
+            idn = f["id_number"]
+            if not idn:
+                continue
+            first = earlier.get(idn, here.get(idn))
+            if first is not None:
+                errs.append(v.RowError(v.MEMBER_SHEET, row, "证件号码", E.E_DUP_ID_IN_FILE,
+                                       f"证件号码与第 {first} 行重复 / the same ID number is on row {first}"))
+                self.errors.append(errs[-1])
+                p[3] = False
+            else:
+                here[idn] = row
+                p[4] = True
+        # the households these rows name: from sheet 户 (scratch), else from the system
+        numbers = {p[1]["household_number"] for p in parsed if p[1]["household_number"]}
+        info = {r[0]: r[1:] for r in s.fetch_in(
+            f"SELECT number, pk, created, village, in_sheet FROM {s.hh} WHERE number IN ({{in}})", numbers)}
+        unsheeted = [n for n in numbers if n not in info]
+        if unsheeted:
+            found = {}
+            for number, pk, village, head_name in Household.objects.filter(number__in=unsheeted).values_list(
+                    "number", "pk", "village_id", "head_name"):
+                if in_scope(self.actor, village):
+                    found[number] = (pk, village, head_name)
+            rows = []
+            for number in unsheeted:
+                pk, village, head_name = found.get(number, (None, "", ""))
+                info[number] = (pk, False, village, False)
+                rows.append((number, None, pk, village, head_name, "", False, False))
+            s.add_households(rows)
+        # E_DUP_ID_IN_REGISTRY: active (在户) in ANOTHER household; the same household is an update.
+        active = [(p[1]["id_number"], p[0], p[1]["household_number"]) for p in parsed
+                  if p[3] and p[1]["household_number"] and p[1]["state"] == PRESENT]
+        if active:
+            holders = active_holders([idn for idn, _, _ in active])
+            for idn, row, number in active:
+                held = holders.get(idn)
+                if held is not None and held[1] != number:
+                    self.err(v.MEMBER_SHEET, row, "证件号码", E.E_DUP_ID_IN_REGISTRY,
+                             f"此人已是户“{held[1]}”的在户成员 / this person is already a member of household {held[1]}")
+        for p in parsed:
+            number = p[1]["household_number"]
+            if number and info[number][0] is None and not info[number][3]:
+                self.err(v.MEMBER_SHEET, p[0], "户编号", E.E_UNKNOWN_HOUSEHOLD,
+                         f"户编号“{number}”既不在“户”表中，也不在系统中 / household {number} is neither in sheet 户 "
+                         "nor in the system")
+        s.insert(s.m, "row, number, id_number, relation, name, state, first",
+                 [(p[0], p[1]["household_number"], p[1]["id_number"], p[1]["relation"], p[1]["name"], p[1]["state"],
+                   p[4]) for p in parsed])
+        if self.counting:
+            self._apply_members([p[1] for p in parsed if not p[2] and p[1]["household_number"]], info)
+        s.flush_changes()
+
+    def _apply_members(self, batch: list[dict], info: dict[str, tuple]) -> None:
+        now = timezone.now()
+        make_audit = self._audit_rows()
+        lookup_pks = {info[f["household_number"]][0] for f in batch if not info[f["household_number"]][1]}
+        # Stored members as plain tuples: model instances are built only for the few that change.
+        existing: dict[tuple[int, str], tuple] = {}
+        if lookup_pks:
+            ids = [f["id_number"] for f in batch if not info[f["household_number"]][1]]
+            for values in Member.objects.filter(household_id__in=lookup_pks, id_number__in=ids).order_by(
+                    "id").values_list("pk", "household_id", "state", *MEMBER_FIELDS):
+                key = (values[1], values[MEMBER_ID_AT])
+                # Prefer the person's 在户 row when the household also keeps an old 迁出/死亡 row.
+                if key not in existing or values[2] == PRESENT:
+                    existing[key] = values
+        new_m, upd_m, entries = [], [], []
+        new_counts: dict[str, int] = {}
+        write = not self.dry_run
+        for f in batch:
+            number = f["household_number"]
+            pk, is_new_hh, village, _ = info[number]
+            m = None if is_new_hh else existing.get((pk, f["id_number"]))
+            if m is None:
+                self.result.members_created += 1
+                if not is_new_hh:
+                    new_counts[number] = new_counts.get(number, 0) + 1
+                if write:
+                    values = {k: f[k] for k in MEMBER_FIELDS}
+                    new_m.append({"household_id": pk, "name_initials": _initials(f["name"]), **values})
+                    entries.append(make_audit("member.create", "member", number, village, after=_jsonable(values)))
+                continue
+            stored = dict(zip(MEMBER_FIELDS, m[3:], strict=True))
+            diff = [k for k in MEMBER_FIELDS if stored[k] != f[k]]
+            if diff:
+                b = {k: audit.jsonable(stored[k]) for k in diff}
+                a = {k: audit.jsonable(f[k]) for k in diff}
+                obj = Member(pk=m[0], household_id=pk, name_initials=_initials(f["name"]), updated_at=now,
+                             **{k: f[k] for k in MEMBER_FIELDS})
+                upd_m.append(obj)
+                self.result.members_changed += 1
+                entries.append(make_audit("member.update", "member", number, village, b, a))
+                self.scratch.add_change(number, f"成员 {f['name']}")
+        for number, n in new_counts.items():
+            self.scratch.add_change(number, f"新增成员 {n} 人")
+        if write:
+            self.rows_m.insert(new_m, now)
+            if upd_m:
+                Member.objects.bulk_update(upd_m, MEMBER_FIELDS + ["name_initials", "updated_at"], batch_size=1000)
+            self.rows_audit.insert(entries, now)
+
+    # -- whole households ----------------------------------------------------------------------------
+    def _households_in_order(self, where: str = "1 = 1"):
+        """Chunks of (seq, number, row, pk, head_name, head_id, in_sheet, created) in the file's order."""
+        s, last = self.scratch, 0
+        while True:
+            chunk = s.fetch(f"SELECT seq, number, row, pk, head_name, head_id, in_sheet, created FROM {s.hh} "
+                            f"WHERE seq > %s AND {where} ORDER BY seq LIMIT {BATCH}", [last])
+            if not chunk:
+                return
+            yield chunk
+            last = chunk[-1][0]
+
+    def _check_compositions(self) -> None:
+        """Heads and emptiness over the household as it will be after the import: the file's
+        member rows plus, for a household already in the system, its stored members that the file
+        does not mention (they are left as they are). When the household has 在户 members only they
+        count, so that a deceased former head next to a new head is not a second head."""
+        s = self.scratch
+        for chunk in self._households_in_order():
+            numbers = [r[1] for r in chunk]
+            counts = {number: (total, active or 0) for number, total, active in s.fetch_in(
+                f"SELECT number, count(*), sum(CASE WHEN state = %s THEN 1 ELSE 0 END) FROM {s.m} "
+                f"WHERE number IN ({{in}}) GROUP BY number", numbers, (PRESENT,))}
+            file_heads: dict[str, list[tuple]] = {}
+            for number, row, name, idn, state in s.fetch_in(
+                    f"SELECT number, row, name, id_number, state FROM {s.m} WHERE relation = %s AND number IN ({{in}}) "
+                    "ORDER BY row", numbers, (HEAD,)):
+                file_heads.setdefault(number, []).append((row, name, idn, state))
+            kept: dict[int, list[tuple]] = {}
+            pks = [r[3] for r in chunk if r[3] is not None]
+            if pks:
+                table = Member._meta.db_table
+                for hid, idn, name, relation, state in s.fetch_in(
+                        f"SELECT household_id, id_number, name, relation, state FROM {table} mm "
+                        f"WHERE household_id IN ({{in}}) AND NOT EXISTS "
+                        f"(SELECT 1 FROM {s.m} f WHERE f.id_number = mm.id_number) ORDER BY household_id, id", pks):
+                    kept.setdefault(hid, []).append((name, idn, relation, state))
+            for _seq, number, hh_row, pk, head_name, head_id, in_sheet, _created in chunk:
+                if pk is None and not in_sheet:
+                    continue  # unknown household, already reported
+                stored = kept.get(pk, []) if pk is not None else []
+                if stored and in_sheet:
+                    names = "、".join(f"{name}（{mask(idn)}）" for name, idn, _, _ in stored[:10])
+                    more = "等" if len(stored) > 10 else ""
+                    self.result.warnings.append(
+                        f"户“{number}”有 {len(stored)} 名成员不在文件中，保持不变：{names}{more} / "
+                        f"household {number}: {len(stored)} member(s) not in the file were left as they are")
+                n_total_file, n_active_file = counts.get(number, (0, 0))
+                n_active = n_active_file + sum(1 for x in stored if x[3] == PRESENT)
+                heads = [(None, name, idn, state) for name, idn, rel, state in stored if rel == HEAD]
+                heads += file_heads.get(number, [])
+                n_total = n_total_file + len(stored)
+                if n_active:
+                    heads = [h for h in heads if h[3] == PRESENT]
+                    others = n_active - len(heads)
+                else:
+                    others = n_total - len(heads)
+                members = [(row, {"relation": HEAD, "name": name, "id_number": idn}) for row, name, idn, _ in heads]
+                if others > 0:
+                    members.append((None, {"relation": ""}))  # stands for the non-head members: only their count matters
+                hh_fields = {"number": number, "head_name": head_name or "", "head_id_number": head_id or ""}
+                errs = v.check_composition(hh_fields, hh_row, members)
+                if not in_sheet:
+                    # The household row is not in this file: only a second head among the new rows is the file's fault.
+                    errs = [e for e in errs if e.code == E.E_MULTIPLE_HEADS]
+                self.errors.extend(errs)
+
+    def _events(self) -> None:
+        """One timeline event per created or changed household (services.event)."""
+        s = self.scratch
         job_id = audit.current().get("job_id")
         now = timezone.now()
         fields = [f.attname for f in HouseholdEvent._meta.concrete_fields if not f.primary_key]
@@ -653,27 +824,55 @@ class _Importer:
             ev = event(Household(pk=0, number=""), self.actor, kind, "")
             templates[kind] = {k: getattr(ev, k) for k in fields}
 
-        def row(kind: str, number: str, message: str, **parameters) -> dict:
-            return {**templates[kind], "household_id": self.number_pk[number], "message": message[:300],
+        def row(kind: str, pk: int, message: str, **parameters) -> dict:
+            return {**templates[kind], "household_id": pk, "message": message[:300],
                     "parameters": {"source": "import", "job": job_id, **parameters}}
 
+        for chunk in self._households_in_order("created"):
+            counts = dict(s.fetch_in(f"SELECT number, count(*) FROM {s.m} WHERE number IN ({{in}}) GROUP BY number",
+                                     [r[1] for r in chunk]))
+            events = []
+            for _seq, number, _row, pk, head_name, _hid, _in, _created in chunk:
+                n = counts.get(number, 0)
+                events.append(row("created", pk, f"导入建档：户主 {head_name}，{n} 人", members=n))
+            self.rows_event.insert(events, now)
+        # changed households: their notes in the order they were made, grouped by 户编号
         events: list[dict] = []
-        for number in self.created_numbers:
-            hh = self.households[number]
-            events.append(row("created", number, f"导入建档：户主 {hh.head_name}，{hh.n_total} 人", members=hh.n_total))
+        key: tuple = ("", 0)
+        current, hpk, notes = None, None, []
+        while True:
+            chunk = s.fetch(f"SELECT c.number, c.seq, h.pk, c.note FROM {s.chg} c JOIN {s.hh} h ON h.number = c.number "
+                            f"WHERE c.number > %s OR (c.number = %s AND c.seq > %s) ORDER BY c.number, c.seq "
+                            f"LIMIT {BATCH * 5}", [key[0], key[0], key[1]])
+            if not chunk:
+                break
+            key = (chunk[-1][0], chunk[-1][1])
+            for number, _seq, pk, note in chunk:
+                if number != current:
+                    if current is not None:
+                        events.append(row("updated", hpk, "导入修改：" + "；".join(notes)))
+                    current, hpk, notes = number, pk, []
+                notes.append(note)
             if len(events) >= BATCH:
                 self.rows_event.insert(events, now)
                 events = []
-        for number in changed:
-            events.append(row("updated", number, "导入修改：" + "；".join(self.changes[number])))
-            if len(events) >= BATCH:
-                self.rows_event.insert(events, now)
-                events = []
+        if current is not None:
+            events.append(row("updated", hpk, "导入修改：" + "；".join(notes)))
         self.rows_event.insert(events, now)
 
+    def _counts(self) -> None:
+        r = self.result
+        if self.errors:
+            r.created = r.changed = r.unchanged = r.members_created = r.members_changed = 0
+            return
+        s = self.scratch
+        r.created = s.fetch(f"SELECT count(*) FROM {s.hh} WHERE created")[0][0]
+        r.changed = s.fetch(f"SELECT count(DISTINCT number) FROM {s.chg}")[0][0]
+        r.unchanged = s.fetch(f"SELECT count(*) FROM {s.hh} h WHERE in_sheet AND NOT created AND NOT EXISTS "
+                              f"(SELECT 1 FROM {s.chg} c WHERE c.number = h.number)")[0][0]
+
     def close(self) -> None:
-        self.hh_spill.close()
-        self.m_spill.close()
+        pass
 
 
 def import_registry(*, actor, xlsx: Path | None = None, households: Path | None = None, members: Path | None = None,
@@ -695,14 +894,9 @@ def import_registry(*, actor, xlsx: Path | None = None, households: Path | None 
     job_id = job.pk if job is not None else ctx.get("job_id")
     with audit.audit_context(ip=ctx.get("ip", ""), job_id=job_id, source=ctx.get("source", "") or "import"):
         imp = _Importer(actor, hh_src, m_src, dry_run, job, progress)
-        try:
-            imp.validate()
-            if imp.result.ok:
-                if dry_run:
-                    imp.apply()
-                else:
-                    with transaction.atomic():
-                        imp.apply()
-        finally:
-            imp.close()
+        with transaction.atomic(using=imp.conn.alias):
+            imp.run()
+            if dry_run or imp.errors:
+                # a dry run, or a file with errors: whatever was written on the way is undone
+                transaction.set_rollback(True, using=imp.conn.alias)
     return imp.result
