@@ -4,6 +4,7 @@ Malformed values fail loudly at start. There is no separate production file: a
 deployment sets FUPIN_DEBUG=0, FUPIN_SECRET_KEY, DATABASE_URL, REDIS_URL.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -148,6 +149,10 @@ FULL_EXPORT_APPROVAL_ROWS = env.int("FUPIN_FULL_EXPORT_APPROVAL_ROWS", default=5
 # The policy pack assessments use unless a command names another (domain.md section 5): a built-in
 # name (hunan, national-6pct) or a pack an operator loaded with `fupin policy load`.
 FUPIN_POLICY_PACK = env.str("FUPIN_POLICY_PACK", default="hunan")
+# Bulk assessments on PostgreSQL of at least FUPIN_ASSESS_PARALLEL_MIN households are split over
+# this many processes (default: one per CPU).
+FUPIN_ASSESS_WORKERS = env.int("FUPIN_ASSESS_WORKERS", default=os.cpu_count() or 1)
+FUPIN_ASSESS_PARALLEL_MIN = env.int("FUPIN_ASSESS_PARALLEL_MIN", default=100_000)
 
 # Background jobs: Celery with Redis. FUPIN_JOBS_EAGER=1 (tests, demo) runs the same task code inline.
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")

@@ -24,6 +24,7 @@ from fupin.policy.rules import (
     PRESENT,
     HouseholdFacts,
     MemberFacts,
+    MemberSummary,
     summarise_members,
     to_fen,
     years_before,
@@ -60,7 +61,7 @@ def _prefetched(obj, name: str) -> bool:
     return name in getattr(obj, "_prefetched_objects_cache", {})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BulkRow:
     household_id: int
     number: str
@@ -76,25 +77,32 @@ def _fen_sql(alias: str) -> tuple[str, str]:
     return f"({f[0]} + {f[1]} + {f[2]} + {f[3]} - {f[4]})", f"({f[5]} + {f[6]})"
 
 
-def bulk_sql(*, kinds: tuple[str, ...], statuses: tuple[str, ...] | None, n_years: int) -> str:
-    """The one query of the bulk path. Parameters, in order: day (present), education bounds
-    (born on or before `lo`, after `hi`), area lo and hi, kinds, statuses, then income years."""
+def bulk_sql(*, statuses: bool, n_years: int, with_spending: bool, id_range: bool = False) -> str:
+    """The one query of the bulk path (named parameters, see bulk_params). Members are aggregated
+    per household with the predicates of rules.py restated as SUM(CASE …); with fresh planner
+    statistics PostgreSQL runs it as merge joins in id order, streaming from the first row."""
     present = f"(m.state = '{PRESENT}' OR (m.state_date IS NOT NULL AND m.state_date > %(day)s))"
     labour = ", ".join(f"'{x}'" for x in LABOUR_ABLE)
-    status_sql = "AND h.status IN %(statuses)s" if statuses else ""
-    joins, nets, spends, risks = [], [], [], []
+    where = "hh.village_id BETWEEN %(lo)s AND %(hi)s AND hh.kind IN %(kinds)s"
+    if statuses:
+        where += " AND hh.status IN %(statuses)s"
+    if id_range:
+        where += " AND hh.id BETWEEN %(id_lo)s AND %(id_hi)s"
+    joins, nets, extra = [], [], []
     for k in range(n_years):
         a = f"i{k}"
         joins.append(f"LEFT JOIN registry_incomerecord {a} ON {a}.household_id = h.id AND {a}.year = %(y{k})s")
         net, spend = _fen_sql(a)
         nets.append(f"CASE WHEN {a}.id IS NOT NULL THEN {net} END")
-        spends.append(f"CASE WHEN {a}.id IS NOT NULL THEN {spend} END")
-        risks.append(f"CASE WHEN {a}.id IS NOT NULL THEN {a}.risks END")
+        if with_spending:
+            extra.append((f"CASE WHEN {a}.id IS NOT NULL THEN {spend} END",
+                          f"CASE WHEN {a}.id IS NOT NULL THEN {a}.risks END"))
     coalesce = (lambda xs: xs[0] if len(xs) == 1 else f"COALESCE({', '.join(xs)})")
+    tail = f", {coalesce([s for s, _ in extra])}, {coalesce([r for _, r in extra])}" if with_spending else ""
     return f"""
         SELECT h.id, h.number, h.village_id, h.kind, h.status, h.food_ok, h.clothing_ok, h.housing_grade,
                h.renovated, h.relocated, h.safe_water, a.present, a.edu_fail, a.medical_fail, a.labour,
-               {coalesce(nets)}, {coalesce(spends)}, {coalesce(risks)}
+               {coalesce(nets)}{tail}
         FROM registry_household h
         JOIN (
             SELECT hh.id AS hid,
@@ -105,7 +113,7 @@ def bulk_sql(*, kinds: tuple[str, ...], statuses: tuple[str, ...] | None, n_year
                             THEN 1 ELSE 0 END) AS medical_fail,
                    SUM(CASE WHEN {present} AND m.labour IN ({labour}) THEN 1 ELSE 0 END) AS labour
             FROM registry_household hh LEFT JOIN registry_member m ON m.household_id = hh.id
-            WHERE hh.village_id BETWEEN %(lo)s AND %(hi)s AND hh.kind IN %(kinds)s {status_sql.replace('h.', 'hh.')}
+            WHERE {where}
             GROUP BY hh.id
         ) a ON a.hid = h.id
         {' '.join(joins)}
@@ -137,15 +145,18 @@ def _expand_in(sql: str, params: dict) -> tuple[str, dict]:
 
 
 def iter_bulk_facts(*, area: Area, day: dt.date, pack: Pack, kinds: tuple[str, ...],
-                    statuses: tuple[str, ...] | None, income_years: tuple[int, ...],
-                    batch: int = 20_000) -> Iterator[list[BulkRow]]:
-    """Batches of BulkRow for every household of `kinds` (and `statuses`, if given) in `area`,
-    in id order, streamed with a server-side cursor on PostgreSQL."""
-    sql = bulk_sql(kinds=kinds, statuses=statuses, n_years=len(income_years))
-    sql, params = _expand_in(sql, bulk_params(area=area, day=day, pack=pack, kinds=kinds, statuses=statuses,
-                                              income_years=income_years))
+                    statuses: tuple[str, ...] | None, income_years: tuple[int, ...], with_spending: bool = False,
+                    id_range: tuple[int, int] | None = None, batch: int = 20_000) -> Iterator[list[BulkRow]]:
+    """Batches of BulkRow for every household of `kinds` (and `statuses`, if given) in `area`
+    (and, for a parallel slice, with ids in `id_range`), in id order, streamed with a server-side
+    cursor on PostgreSQL. `with_spending` also reads spending and risk events (monitoring)."""
+    sql = bulk_sql(statuses=bool(statuses), n_years=len(income_years), with_spending=with_spending,
+                   id_range=id_range is not None)
+    params = bulk_params(area=area, day=day, pack=pack, kinds=kinds, statuses=statuses, income_years=income_years)
+    if id_range is not None:
+        params["id_lo"], params["id_hi"] = id_range
+    sql, params = _expand_in(sql, params)
     sqlite = connection.vendor == "sqlite"
-    from fupin.policy.rules import MemberSummary
 
     with connection.chunked_cursor() as cur:
         cur.execute(sql, params)
@@ -154,15 +165,17 @@ def iter_bulk_facts(*, area: Area, day: dt.date, pack: Pack, kinds: tuple[str, .
             if not rows:
                 return
             out = []
-            for (hid, number, village, kind, status, food, clothing, grade, renovated, relocated, water,
-                 present, edu, med, lab, net, spend, risks) in rows:
+            append = out.append
+            for row in rows:
+                (hid, number, village, kind, status, food, clothing, grade, renovated, relocated, water,
+                 present, edu, med, lab, net) = row[:16]
+                spend, risks = (row[16] or 0, row[17]) if with_spending else (0, None)
                 if sqlite:
                     food, clothing, renovated, relocated, water = (bool(food), bool(clothing), bool(renovated),
                                                                    bool(relocated), bool(water))
                 if isinstance(risks, str):
                     risks = json.loads(risks)
-                out.append(BulkRow(hid, number, village, kind, status, HouseholdFacts(
+                append(BulkRow(hid, number, village, kind, status, HouseholdFacts(
                     MemberSummary(int(present), int(edu), int(med), int(lab)), food, clothing, grade, renovated,
-                    relocated, water, None if net is None else int(net), int(spend or 0),
-                    tuple(risks) if risks else ())))
+                    relocated, water, None if net is None else int(net), int(spend), tuple(risks) if risks else ())))
             yield out

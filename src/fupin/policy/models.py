@@ -70,18 +70,19 @@ class AssessmentRun(models.Model):
 
 
 class HouseholdResult(models.Model):
-    """domain.md 6.1 for one household in one run."""
+    """domain.md 6.1 for one household in one run. Keyed by (run, household): the one index a
+    bulk insert of millions of rows has to maintain besides the household's own."""
 
-    run = models.ForeignKey(AssessmentRun, on_delete=models.PROTECT, related_name="household_results")
+    pk = models.CompositePrimaryKey("run_id", "household_id")
+    run = models.ForeignKey(AssessmentRun, on_delete=models.PROTECT, related_name="household_results",
+                            db_index=False)
     household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="exit_results")
     year = models.PositiveSmallIntegerField()
-    village_code = models.CharField(max_length=12)
     per_capita = models.DecimalField("人均纯收入", max_digits=14, decimal_places=2, null=True)
     passed = models.BooleanField("可退出")
     reasons = models.CharField("原因", max_length=120, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["household", "year"])]
         verbose_name = "贫困户退出评估结果"
         verbose_name_plural = "贫困户退出评估结果"
 
@@ -89,15 +90,15 @@ class HouseholdResult(models.Model):
 class MonitoringResult(models.Model):
     """domain.md 6.5 for one household in one run (only flagged or eliminable households are kept)."""
 
-    run = models.ForeignKey(AssessmentRun, on_delete=models.PROTECT, related_name="monitoring_results")
+    pk = models.CompositePrimaryKey("run_id", "household_id")
+    run = models.ForeignKey(AssessmentRun, on_delete=models.PROTECT, related_name="monitoring_results",
+                            db_index=False)
     household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="monitoring_results")
-    village_code = models.CharField(max_length=12)
     category = models.CharField("监测类别", max_length=10, blank=True)
     triggers = models.CharField("触发原因", max_length=120, blank=True)
     can_eliminate = models.BooleanField("可消除风险", default=False)
 
     class Meta:
-        indexes = [models.Index(fields=["household", "run"])]
         verbose_name = "防返贫监测结果"
         verbose_name_plural = "防返贫监测结果"
 

@@ -83,7 +83,9 @@ def has_labour(m: MemberFacts) -> bool:
     return m.labour in LABOUR_ABLE
 
 
-@dataclass(frozen=True, slots=True)
+# The facts are plain slotted dataclasses (not frozen: a frozen one costs a setattr call per field
+# and the bulk path builds millions of them).
+@dataclass(slots=True)
 class MemberSummary:
     present: int = 0       # 在户 members on the assessment date
     edu_fail: int = 0      # of them, failing EDUCATION
@@ -105,7 +107,7 @@ def summarise_members(members: Iterable[MemberFacts], day: dt.date, pack: Pack) 
 
 # --- households -----------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HouseholdFacts:
     """What the household rules read, as of one assessment date and one income year."""
 
@@ -130,11 +132,46 @@ def _fen(pack_amount: Decimal) -> Decimal | int:
     return int(v) if v == v.to_integral_value() else v
 
 
+_line_cache: dict[tuple[str, int], Decimal | int] = {}
+_threshold_cache: dict[tuple[str, int], Decimal | int] = {}
+
+
+def _line_fen(pack: Pack, year: int) -> Decimal | int:
+    key = (pack.sha256, year)
+    v = _line_cache.get(key)
+    if v is None:
+        v = _line_cache[key] = _fen(pack.line(year))
+    return v
+
+
+def _threshold_fen(pack: Pack, year: int) -> Decimal | int:
+    key = (pack.sha256, year)
+    v = _threshold_cache.get(key)
+    if v is None:
+        v = _threshold_cache[key] = _fen(pack.monitoring_threshold(year))
+    return v
+
+
+def per_capita_fen(net_fen: int, present: int) -> int:
+    """net ÷ present in fen, rounded half away from zero (as Decimal's ROUND_HALF_UP), exactly."""
+    q, r = divmod(abs(net_fen), present)
+    if 2 * r >= present:
+        q += 1
+    return q if net_fen >= 0 else -q
+
+
 def per_capita(f: HouseholdFacts) -> Decimal | None:
     """人均纯收入 rounded to 2 decimals for display (domain.md section 3); None without income or members."""
     if f.net_fen is None or f.members.present == 0:
         return None
-    return (Decimal(f.net_fen) / f.members.present / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return Decimal(per_capita_fen(f.net_fen, f.members.present)).scaleb(-2)
+
+
+def format_fen(fen: int) -> str:
+    """Fen as yuan with 2 decimals ("-12.05"), without going through Decimal."""
+    sign = "-" if fen < 0 else ""
+    q, r = divmod(abs(fen), 100)
+    return f"{sign}{q}.{r:02d}"
 
 
 def _conditions(f: HouseholdFacts, pack: Pack, year: int, out: list) -> None:
@@ -162,7 +199,7 @@ def exit_reasons(f: HouseholdFacts, pack: Pack, year: int) -> tuple[str, ...]:
     if f.members.present == 0:
         return (NO_MEMBER,)
     out: list[str] = []
-    if f.net_fen is not None and not f.net_fen > _fen(pack.line(year)) * f.members.present:
+    if f.net_fen is not None and not f.net_fen > _line_fen(pack, year) * f.members.present:
         out.append("INCOME")
     _conditions(f, pack, year, out)
     if f.net_fen is None:
@@ -194,7 +231,7 @@ def monitoring(f: HouseholdFacts, pack: Pack, check_year: int, *, exited: bool,
         return MonitoringVerdict((NO_MEMBER,), "", False)
     out: list[str] = []
     if f.net_fen is not None:
-        if f.net_fen < _fen(pack.monitoring_threshold(check_year)) * f.members.present:
+        if f.net_fen < _threshold_fen(pack, check_year) * f.members.present:
             out.append("INCOME")
         # spending > share% of net income, exactly: spending × 100 > share × net
         if f.spending_fen * 100 > pack.spending_share * f.net_fen:
@@ -223,7 +260,7 @@ def identification_reasons(f: HouseholdFacts, pack: Pack, year: int,
     out: list[str] = []
     if f.net_fen is None:
         out.append("NO_INCOME_DATA")
-    elif f.net_fen > _fen(pack.line(year)) * f.members.present:
+    elif f.net_fen > _line_fen(pack, year) * f.members.present:
         out.append("INCOME")
     out.extend(f"EXCLUDED_{k}" for k in sorted(set(exclusions)))
     return tuple(out)

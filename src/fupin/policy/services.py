@@ -144,11 +144,89 @@ def _count(area: Area, kinds, statuses) -> int:
     return qs.count()
 
 
+def _slices(area: Area, kinds, statuses, total: int, n: int) -> list[tuple[int, int]]:
+    """n id ranges holding about total/n of the selected households each."""
+    from fupin.areas.models import code_range
+    from fupin.registry.models import Household
+
+    lo, hi = code_range(area.code, area.level)
+    qs = Household.objects.filter(village_id__gte=lo, village_id__lte=hi, kind__in=kinds)
+    if statuses:
+        qs = qs.filter(status__in=statuses)
+    bounds = [0]
+    for i in range(1, n):
+        pk = qs.order_by("pk").values_list("pk", flat=True)[total * i // n]
+        bounds.append(pk)
+    bounds.append(2**62)
+    return [(bounds[i], bounds[i + 1] - 1) for i in range(n)]
+
+
+def _workers(total: int) -> int:
+    """Processes for a bulk run: several only on PostgreSQL (each its own connection) and only
+    when the run is big enough to pay for the start-up."""
+    from django.conf import settings
+
+    if connection.vendor != "postgresql" or total < settings.FUPIN_ASSESS_PARALLEL_MIN:
+        return 1
+    return max(1, settings.FUPIN_ASSESS_WORKERS)
+
+
+def _in_children(slices, work) -> list[dict]:
+    """Run work(index, id_range) -> dict in one forked process per slice; each child has its own
+    database connection (the parent's are closed before the fork, so no socket is shared). A
+    child's exception comes back as ApplicationError in the parent."""
+    import json
+    import os
+
+    from django.db import connections
+
+    connections.close_all()
+    children = []
+    for i, rng in enumerate(slices):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child (coverage does not follow forks)
+            os.close(r)
+            code, out = 1, {"error": "worker failed"}
+            try:
+                out, code = {"ok": work(i, rng)}, 0
+            except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises
+                out = {"error": f"{type(exc).__name__}: {exc}"}
+            finally:
+                try:
+                    os.write(w, json.dumps(out).encode())
+                finally:
+                    os._exit(code)
+        os.close(w)
+        children.append((pid, r))
+    results, errors = [], []
+    for pid, r in children:
+        chunks = []
+        while chunk := os.read(r, 65536):
+            chunks.append(chunk)
+        os.close(r)
+        _, status = os.waitpid(pid, 0)
+        try:
+            data = json.loads(b"".join(chunks) or b"{}")
+        except ValueError:
+            data = {}
+        if "ok" in data and os.waitstatus_to_exitcode(status) == 0:
+            results.append(data["ok"])
+        else:
+            errors.append(data.get("error") or f"worker exited with {os.waitstatus_to_exitcode(status)}")
+    if errors:
+        raise ApplicationError(E.E_INVALID, "批量评估失败 / bulk assessment failed: " + "; ".join(errors))
+    return results
+
+
 def assess_households(*, actor, year: int, pack: Pack, area: str | None = None, day: dt.date | None = None,
-                      include_exited: bool = False, job=None, progress: Progress | None = None,
-                      on_row: Callable[[BulkRow, tuple[str, ...]], None] | None = None) -> AssessmentRun:
+                      include_exited: bool = False, job=None, progress: Progress | None = None) -> AssessmentRun:
     """domain.md 6.1 for every registered household not yet exited (未脱贫, 返贫) in `area`, or all
-    registered households with `include_exited`; results stored under a new run."""
+    registered households with `include_exited`; results stored under a new run.
+
+    On PostgreSQL a big run is split by household id over FUPIN_ASSESS_WORKERS processes; each
+    writes its slice in its own transaction and the parent marks the run succeeded only when all
+    did (results of a run that is not succeeded are never read)."""
     day = assessment_date(year, day)
     pack.line(year)  # a year the pack lacks fails before anything is written
     area_obj = _area_for(actor, area)
@@ -156,37 +234,87 @@ def assess_households(*, actor, year: int, pack: Pack, area: str | None = None, 
     total = _count(area_obj, kinds, statuses)
     run = _start_run(actor=actor, kind=AssessmentRun.Kind.HOUSEHOLDS, year=year, day=day, area=area_obj, pack=pack,
                      include_exited=include_exited, job=job)
-    writer = _ResultWriter(HouseholdResult, ["run_id", "household_id", "year", "village_code", "per_capita",
-                                             "passed", "reasons"])
-    exit_reasons, per_capita = rules.exit_reasons, rules.per_capita
-    done = passed = 0
-    by_reason: dict[str, int] = {}
+    n = _workers(total)
+
+    def work(index: int, id_range: tuple[int, int] | None) -> dict:
+        writer = _ResultWriter(HouseholdResult, ["run_id", "household_id", "year", "per_capita", "passed",
+                                                 "reasons"])
+        exit_reasons, per_capita_fen, format_fen = rules.exit_reasons, rules.per_capita_fen, rules.format_fen
+        run_id = run.pk
+        done = passed = 0
+        by_reason: dict[str, int] = {}
+        for batch in iter_bulk_facts(area=area_obj, day=day, pack=pack, kinds=kinds, statuses=statuses,
+                                     income_years=(year,), id_range=id_range):
+            rows = []
+            for r in batch:
+                f = r.facts
+                reasons = exit_reasons(f, pack, year)
+                if reasons:
+                    for code in reasons:
+                        by_reason[code] = by_reason.get(code, 0) + 1
+                else:
+                    passed += 1
+                pc = None if f.net_fen is None or not f.members.present else \
+                    format_fen(per_capita_fen(f.net_fen, f.members.present))
+                rows.append((run_id, r.household_id, year, pc, not reasons, ";".join(reasons)))
+            writer.write(rows)
+            done += len(batch)
+            if progress and index == 0:
+                progress(min(done * n, total), total, "评估 / assessing")
+        return {"households": done, "passed": passed, "by_reason": by_reason}
+
     try:
-        with transaction.atomic():
-            for batch in iter_bulk_facts(area=area_obj, day=day, pack=pack, kinds=kinds, statuses=statuses,
-                                         income_years=(year,)):
-                rows = []
-                for r in batch:
-                    reasons = exit_reasons(r.facts, pack, year)
-                    if reasons:
-                        for code in reasons:
-                            by_reason[code] = by_reason.get(code, 0) + 1
-                    else:
-                        passed += 1
-                    rows.append((run.pk, r.household_id, year, r.village_code, per_capita(r.facts), not reasons,
-                                 ";".join(reasons)))
-                    if on_row is not None:
-                        on_row(r, reasons)
-                writer.write(rows)
-                done += len(batch)
-                if progress:
-                    progress(done, total, "评估 / assessing")
-            _finish(run, {"households": done, "passed": passed, "failed": done - passed, "by_reason": by_reason},
-                    actor=actor, action="assess.households")
+        if n == 1:
+            with transaction.atomic():
+                counts = _merge([work(0, None)])
+                _finish(run, counts, actor=actor, action="assess.households")
+        else:
+            parts = _in_children(_slices(area_obj, kinds, statuses, total, n),
+                                 lambda i, rng: _atomic(work, i, rng))
+            with transaction.atomic():
+                _finish(run, _merge(parts), actor=actor, action="assess.households")
     except BaseException:
         _fail(run)
         raise
+    if progress:
+        progress(total, total, "评估 / assessing")
     return run
+
+
+def _atomic(fn, *args):
+    with transaction.atomic():
+        return fn(*args)
+
+
+def _merge(parts: list[dict]) -> dict:
+    out = {"households": 0, "passed": 0, "by_reason": {}}
+    for p in parts:
+        out["households"] += p["households"]
+        out["passed"] += p["passed"]
+        for k, v in p["by_reason"].items():
+            out["by_reason"][k] = out["by_reason"].get(k, 0) + v
+    out["failed"] = out["households"] - out["passed"]
+    out["by_reason"] = {k: out["by_reason"][k] for k in rules.EXIT_CODES + (rules.NO_MEMBER,) if k in out["by_reason"]}
+    return out
+
+
+def household_results_csv(run: AssessmentRun, path) -> int:
+    """Write a households run as cli.md's CSV (户编号, 行政区划代码, 人均纯收入, 可退出, 原因), in
+    household id order, UTF-8 with a byte-order mark; returns the number of rows."""
+    import csv
+
+    sql = ("SELECT h.number, h.village_id, r.per_capita, r.passed, r.reasons FROM policy_householdresult r "
+           "JOIN registry_household h ON h.id = r.household_id WHERE r.run_id = %s ORDER BY r.household_id")
+    n = 0
+    with open(path, "w", newline="", encoding="utf-8-sig") as fh, connection.chunked_cursor() as cur:
+        w = csv.writer(fh)
+        w.writerow(["户编号", "行政区划代码", "人均纯收入", "可退出", "原因"])
+        cur.execute(sql, [run.pk])
+        while rows := cur.fetchmany(20_000):
+            w.writerows((num, v, "" if pc is None else f"{pc:.2f}", "是" if ok else "否", rs)
+                        for num, v, pc, ok, rs in rows)
+            n += len(rows)
+    return n
 
 
 def monitor(*, actor, day: dt.date, pack: Pack, area: str | None = None, job=None,
@@ -198,8 +326,7 @@ def monitor(*, actor, day: dt.date, pack: Pack, area: str | None = None, job=Non
     area_obj = _area_for(actor, area)
     run = _start_run(actor=actor, kind=AssessmentRun.Kind.MONITORING, year=day.year, day=day, area=area_obj,
                      pack=pack, job=job)
-    writer = _ResultWriter(MonitoringResult, ["run_id", "household_id", "village_code", "category", "triggers",
-                                              "can_eliminate"])
+    writer = _ResultWriter(MonitoringResult, ["run_id", "household_id", "category", "triggers", "can_eliminate"])
     registered, ordinary = HouseholdKind.REGISTERED.value, HouseholdKind.ORDINARY.value
     total = _count(area_obj, (registered,), MONITORED_STATUSES) + _count(area_obj, (ordinary,), None)
     counts = {"households": 0, "flagged": 0, "eliminable": 0, "no_income_data": 0, "by_category": {}}
@@ -208,14 +335,13 @@ def monitor(*, actor, day: dt.date, pack: Pack, area: str | None = None, job=Non
         with transaction.atomic():
             for kinds, statuses in (((registered,), MONITORED_STATUSES), ((ordinary,), None)):
                 for batch in iter_bulk_facts(area=area_obj, day=day, pack=pack, kinds=kinds, statuses=statuses,
-                                             income_years=(day.year, day.year - 1)):
+                                             income_years=(day.year, day.year - 1), with_spending=True):
                     rows = []
                     for r in batch:
                         v = rules.monitoring(r.facts, pack, day.year, exited=r.kind == registered,
                                              monitored=r.status == Status.MONITORED)
                         if v.flagged or v.can_eliminate:
-                            rows.append((run.pk, r.household_id, r.village_code, v.category, ";".join(v.triggers),
-                                         v.can_eliminate))
+                            rows.append((run.pk, r.household_id, v.category, ";".join(v.triggers), v.can_eliminate))
                             counts["flagged"] += v.flagged and bool(v.category)
                             counts["eliminable"] += v.can_eliminate
                             counts["no_income_data"] += "NO_INCOME_DATA" in v.triggers

@@ -32,6 +32,16 @@ def parse_date(s: str | None) -> dt.date | None:
         raise CommandError(f"日期应为 YYYY-MM-DD，而不是 {s} / date must be YYYY-MM-DD", returncode=2) from None
 
 
+def checked_out(path: str | None) -> Path | None:
+    """The --out path, its directory checked before any work is done."""
+    if not path:
+        return None
+    p = Path(path)
+    if not p.parent.is_dir():
+        raise CommandError(f"目录不存在 / no such directory: {p.parent}", returncode=1)
+    return p
+
+
 def pack_of(o):
     return resolve(o.get("policy"))
 
