@@ -143,11 +143,11 @@ def test_bulk_stays_in_the_users_areas(cast, system_user, tmp_path):
 
 
 def test_cli_writes_every_ordinary_household_with_its_verdict(system_user, tmp_path, capsys):
-    from fupin.cli.main import main
+    from django.core.management import call_command
 
     _street(tmp_path, system_user)
     out = tmp_path / "id.csv"
-    assert main(["assess", "identification", "--year", "2017", "--area", "431027000000", "--out", str(out)]) == 0
+    call_command("assess_identification", "--year", "2017", "--area", "431027000000", "--out", str(out))
     with open(out, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0] == ["户编号", "行政区划代码", "人均纯收入", "符合识别条件", "原因"]

@@ -80,14 +80,18 @@ def test_invalid_targets_are_refused_with_the_field_named(cast, kwargs, field, c
 
 
 def test_cli_sets_a_target(system_user, capsys):
-    from fupin.cli.main import main
+    # call_command, not fupin.cli.main: the latter closes the database connection the test runs in
+    from django.core.management import CommandError, call_command
 
-    assert main(["targets", "set", "--area", "431000", "--year", "2017", "--villages", "276", "--people", "100000",
-                 "--counties", "431027"]) == 0
+    call_command("targets_set", "--area", "431000", "--year", "2017", "--villages", "276", "--people", "100000",
+                 "--counties", "431027")
     t = Target.objects.get(area_id=CITY, year=2017)
     assert (t.villages, t.people, t.counties) == (276, 100_000, [COUNTY])
     assert "431000000000 2017" in capsys.readouterr().out
-    assert main(["targets", "set", "--area", "431000", "--year", "2017", "--counties", "439999"]) == 1
+    with pytest.raises(CommandError) as e:
+        call_command("targets_set", "--area", "431000", "--year", "2017", "--counties", "439999")
+    assert e.value.returncode == 1 and "E_UNKNOWN_AREA" in capsys.readouterr().err
+    assert Target.objects.get(area_id=CITY, year=2017).counties == [COUNTY]
 
 
 # --- progress -------------------------------------------------------------------------------------
