@@ -243,3 +243,28 @@ def test_cli_counties_csv_columns(system_user, tmp_path):
     assert rows[0] == ["行政区划代码", "县名", "综合贫困发生率", "错退率", "漏评率", "群众认可度", "可摘帽", "原因"]
     assert rows[1] == [COUNTY, "桂东县", "0.25", "", "", "", "否", "NO_SPOT_CHECK"]
     assert len(rows) == 2
+
+
+# --- web --------------------------------------------------------------------------------------
+
+def test_results_pages_show_reasons_with_figures_and_only_in_scope(client, system_user, cast):
+    hh(system_user, VILLAGE_A, size=4)
+    attrs(VILLAGE_A, 188)
+    hh(system_user, VILLAGE_B, size=1)
+    attrs(VILLAGE_B, 300)
+    assess_villages(actor=system_user, year=Y, pack=PACK, area=COUNTY)
+    assess_counties(actor=system_user, year=Y, pack=PACK, area=COUNTY)
+    client.force_login(cast["clerk_a"])
+    page = client.get(f"/assessments/villages/?year={Y}").content.decode()
+    assert "水庄村村委会" in page and "贫困发生率 2.13% ≥ 2%（4/188）" in page
+    assert "江湾村村委会" not in page
+    client.force_login(cast["clerk_b"])
+    page = client.get(f"/assessments/villages/?year={Y}").content.decode()
+    assert "江湾村村委会" in page and "水庄村村委会" not in page
+    assert client.get(f"/assessments/villages/?year={Y}&area={VILLAGE_A}").status_code == 404
+    assert "桂东县" not in client.get(f"/assessments/counties/?year={Y}").content.decode()
+    client.force_login(cast["county_officer"])
+    page = client.get(f"/assessments/villages/?year={Y}&failing=1").content.decode()
+    assert "水庄村村委会" in page and "江湾村村委会" not in page
+    page = client.get(f"/assessments/counties/?year={Y}").content.decode()
+    assert "桂东县" in page and "抽查核验未抽样或未完成" in page and "1.02%" in page  # 5 / 488
