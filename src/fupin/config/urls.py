@@ -6,6 +6,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("fupin.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("assessments/", include("fupin.policy.urls_areas")),
+    path("spotchecks/", include("fupin.spotchecks.urls")),
     path("", include("fupin.web.urls")),
 ]
 if settings.DEBUG:  # pragma: no cover - convenience only
