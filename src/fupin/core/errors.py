@@ -39,6 +39,19 @@ class ErrorCode(models.TextChoices):
     E_POLICY_PACK = "E_POLICY_PACK", "政策包无效 / invalid policy pack"
     E_POLICY_YEAR = "E_POLICY_YEAR", "政策包没有该年度的标准 / the policy pack has no figure for that year"
     E_NO_PRESENT_MEMBER = "E_NO_PRESENT_MEMBER", "该户没有在户成员，无法评估 / no member present; cannot assess"
+    # procedures and public notices (domain.md section 7)
+    E_STATUS_BY_PROCEDURE = "E_STATUS_BY_PROCEDURE", "户类型和脱贫状态只能通过识别、退出、调整或监测程序变更 / type and status change only through a procedure"
+    E_TRANSITION = "E_TRANSITION", "当前环节不能办理此操作 / action not allowed at this step"
+    E_MAKER_CHECKER = "E_MAKER_CHECKER", "办理上一环节的人不能办理下一环节 / whoever took the previous step may not take the next"
+    E_CASE_OPEN = "E_CASE_OPEN", "该户已有未办结的同类程序 / the household already has an open case of this procedure"
+    E_CASE_PRECONDITION = "E_CASE_PRECONDITION", "该户当前状态不能发起此程序 / the household's status does not allow this procedure"
+    E_CASE_SUSPENDED = "E_CASE_SUSPENDED", "有未处理的异议，案件暂停 / suspended by an unresolved objection"
+    E_VOTES = "E_VOTES", "评议票数无效或未过半数 / vote counts missing, invalid or not a majority"
+    E_NOTICE_REQUIRED = "E_NOTICE_REQUIRED", "此环节须先公示 / this step needs a public notice first"
+    E_NOTICE_RUNNING = "E_NOTICE_RUNNING", "公示期未满 / the notice has not run its full length"
+    E_NOTICE_SCOPE = "E_NOTICE_SCOPE", "案件不属于该公示范围或不在公示环节 / case not at this notice's step or area"
+    E_MONITORING_TOO_SHORT = "E_MONITORING_TOO_SHORT", "纳入监测未满规定月数，不能消除风险 / monitored for too few months to eliminate the risk"
+    E_ATTACHMENT = "E_ATTACHMENT", "附件类型或大小不符合要求 / attachment type or size not allowed"
     # spot check (domain.md 6.3)
     E_NOT_SAMPLED = "E_NOT_SAMPLED", "该户不在抽查样本中 / household not in the spot-check sample"
 
