@@ -113,11 +113,40 @@ def _lock(household: Household, expected_version: int | None) -> Household:
     return h
 
 
+_PROCEDURE_HEADERS = (("户类型", "kind"), ("脱贫状态", "status"), ("脱贫年度", "exit_year"))
+
+
+def _keep_procedure_fields(household: Household, data: dict) -> dict:
+    """The row with the stored 户类型/脱贫状态/脱贫年度 (empty cells mean "unchanged")."""
+    from fupin.core.text import clean
+    from fupin.registry.choices import IMPORTABLE_STATUSES
+
+    row = dict(data)
+    for header, field in _PROCEDURE_HEADERS:
+        stored = getattr(household, field)
+        stored = "" if stored is None else str(stored)
+        sent = clean(row.get(header))
+        if sent and sent != stored:
+            raise ApplicationError(ErrorCode.E_STATUS_BY_PROCEDURE,
+                                   f"“{header}”只能通过程序变更（现为“{stored or '空'}”）/ {header} changes only "
+                                   f"through a procedure", column=header)
+        row[header] = stored
+    # 监测对象 is not an exchange-format status; validate the rest of the row with the importable default.
+    if row["脱贫状态"] and row["脱贫状态"] not in IMPORTABLE_STATUSES:
+        row["脱贫状态"], row["脱贫年度"] = "", ""
+    return row
+
+
 @transaction.atomic
 def household_update(*, actor, household: Household, data: dict, expected_version: int | None = None) -> Household:
-    """Update a household's fields and its income record for the row's 收入年度."""
+    """Update a household's fields and its income record for the row's 收入年度.
+
+    户类型, 脱贫状态 and 脱贫年度 are kept as stored: they change only through the procedures
+    (domain.md section 7, household_set_status). A row that sends other values is refused."""
+    data = _keep_procedure_fields(household, data)
     hh, errors = v.parse_household(data, area_exists=_area_exists)
     _raise_if(errors)
+    hh.update(kind=household.kind, status=household.status, exit_year=household.exit_year)
     _require_writer(actor, household.village_id)
     _require_writer(actor, hh["village_id"])
     h = _lock(household, expected_version)
@@ -223,3 +252,37 @@ def unmask(*, actor, household: Household, reason: str, what: str = "证件号�
         raise NotFound()
     audit.record(actor=actor, action="pii.unmask", object_type="household", object_id=household.number,
                  area_code=household.village_id, reason=reason.strip()[:500], after={"what": what})
+
+
+STATUS_FIELDS = ["kind", "status", "exit_year", "year_registered"]
+_UNSET = object()
+
+
+@transaction.atomic
+def household_set_status(*, actor, household: Household, status: str, reason: str, exit_year=_UNSET,
+                         kind: str | None = None, year_registered=_UNSET) -> Household:
+    """The one way a household's 脱贫状态 (and, for 纳入/清退, its 户类型) changes outside an import:
+    called by the procedures (domain.md section 7) when a case reaches its outcome. `reason` names
+    the case; the edit pages and the API leave these fields as they are."""
+    h = _lock(household, None)
+    before = snapshot(h, STATUS_FIELDS)
+    h.status = status
+    if exit_year is not _UNSET:
+        h.exit_year = exit_year
+    if kind is not None:
+        h.kind = kind
+    if year_registered is not _UNSET:
+        h.year_registered = year_registered
+    after = snapshot(h, STATUS_FIELDS)
+    b, a = audit.diff(before, after)
+    if not a:
+        return h
+    h.version += 1
+    h.save(update_fields=[*STATUS_FIELDS, "version", "updated_at"])
+    audit.record(actor=actor, action="household.status", object_type="household", object_id=h.number,
+                 area_code=h.village_id, before=b, after=a, reason=reason[:500])
+    event(h, actor, "status", f"脱贫状态：{before['status'] or '—'} → {h.status or '—'}（{reason}）"[:300],
+          before=b, after=a).save()
+    household.status, household.exit_year, household.kind = h.status, h.exit_year, h.kind
+    household.year_registered, household.version = h.year_registered, h.version
+    return h

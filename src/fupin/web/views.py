@@ -169,7 +169,8 @@ def _village_choices(user) -> list[tuple[str, str]]:
 
 
 def _render_household_form(request, *, h=None, values, errors=(), loose=(), status=200):
-    exclude = ("户编号", "户主姓名", "户主证件号码") if h else ()
+    # 户类型, 脱贫状态 and 脱贫年度 change only through the procedures (registry.services.household_set_status).
+    exclude = ("户编号", "户主姓名", "户主证件号码", "户类型", "脱贫状态", "脱贫年度") if h else ()
     sections = f.household_fields(values, village_choices=_village_choices(request.user), exclude=exclude)
     head_fields = [] if h else f.member_fields(values, headers=f.HEAD_FORM_HEADERS, prefix=f.HEAD_PREFIX)
     all_fields = [fd for _, fs in sections for fd in fs] + head_fields
