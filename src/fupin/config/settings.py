@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "fupin.registry",
     "fupin.jobs",
     "fupin.policy",
+    "fupin.procedures",
     "fupin.crosscheck",
     "fupin.targets",
     "fupin.spotchecks",
