@@ -8,6 +8,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("assessments/", include("fupin.policy.urls_areas")),
     path("spotchecks/", include("fupin.spotchecks.urls")),
+    path("crosscheck/", include("fupin.crosscheck.urls")),
+    path("targets/", include("fupin.targets.urls")),
     path("", include("fupin.web.urls")),
 ]
 if settings.DEBUG:  # pragma: no cover - convenience only
