@@ -18,6 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 from fupin.core import idcard
 from fupin.core.errors import ApplicationError
 from fupin.core.errors import ErrorCode as E
@@ -30,6 +33,19 @@ from fupin.policy.services import _area_for, assessment_date
 from fupin.registry.choices import HouseholdKind
 
 ORDINARY = HouseholdKind.ORDINARY.value
+
+# What each reason code of 6.4 means, for pages (the CSV and the API carry the codes).
+REASON_LABELS = {
+    "INCOME": _("人均纯收入高于当年贫困线"),
+    "NO_INCOME_DATA": _("没有该年度收入记录，无法判断"),
+    rules.NO_MEMBER: _("没有在户成员，无法判断"),
+}
+
+
+def reason_label(code: str) -> str:
+    if code.startswith("EXCLUDED_") and code[9:] in ListKind.values:
+        return gettext("有成员在比对名单上：%(list)s") % {"list": ListKind(code[9:]).label}
+    return str(REASON_LABELS.get(code, code))
 
 
 @dataclass(frozen=True)

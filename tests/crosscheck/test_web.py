@@ -1,0 +1,114 @@
+"""The cross-check, identification and targets pages as staff use them: upload with an error
+table, versions and counts, the identification verdict of one household and of an area, targets
+and progress — no full ID number in any page, and nothing outside the user's areas."""
+
+import re
+
+import pytest
+
+from fupin.crosscheck.models import ListVersion
+from fupin.crosscheck.services import load_list
+from tests.cast import VILLAGE_A, VILLAGE_B
+from tests.conftest import login
+from tests.crosscheck.conftest import household, list_csv, person
+from tests.factories import new_id
+
+pytestmark = pytest.mark.django_db
+FULL_ID = re.compile(r"(?<!\d)\d{17}[\dX](?!\d)")
+
+
+def page(r) -> str:
+    text = r.content.decode()
+    assert not FULL_ID.search(text), FULL_ID.search(text).group(0)
+    return text
+
+
+def test_city_uploads_a_list_and_sees_versions_and_counts_masked(client, cast, tmp_path):
+    idn = new_id()
+    login(client, cast["city_officer"])
+    path = list_csv(tmp_path, [{"证件号码": idn, "姓名": "李四", "单位": "桂东县财政局"}], name="公职人员2017.csv")
+    with open(path, "rb") as fh:
+        r = client.post("/crosscheck/", {"kind": "PUBLIC_SERVANT", "file": fh})
+    text = page(r)
+    assert r.status_code == 200 and 'id="load-ok"' in text
+    assert "公职人员2017.csv" in text and ListVersion.objects.get().source_name == "公职人员2017.csv"
+    r = client.get("/crosscheck/lists/PUBLIC_SERVANT/")
+    text = page(r)
+    assert idn[:6] + "*" * 8 + idn[-4:] in text and "桂东县财政局" in text
+
+
+def test_a_bad_file_shows_every_error_with_row_and_column_and_changes_nothing(client, cast, tmp_path):
+    login(client, cast["city_officer"])
+    bad = new_id()
+    bad = bad[:17] + ("0" if bad[17] != "0" else "1")
+    path = list_csv(tmp_path, [{"证件号码": new_id(), "企业名称": "甲", "状态": "在营"},
+                               {"证件号码": bad, "企业名称": "乙", "状态": ""}])
+    with open(path, "rb") as fh:
+        r = client.post("/crosscheck/", {"kind": "BUSINESS", "file": fh})
+    text = page(r)
+    assert r.status_code == 400 and 'id="error-table"' in text
+    assert text.count("<td class=\"num\">3</td>") == 2 and "E_ID_CHECKSUM" in text and "E_REQUIRED" in text
+    assert not ListVersion.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["clerk_a", "township_officer", "helper"])
+def test_lists_page_is_not_for_village_and_township_staff(client, cast, name):
+    login(client, cast[name])
+    assert client.get("/crosscheck/").status_code == 403
+
+
+def test_county_sees_counts_but_cannot_upload_or_read_entries(client, cast, system_user, tmp_path):
+    on_list = person("在册公务员")
+    household(VILLAGE_A, "R-A", members=[on_list], kind="建档立卡户", status="未脱贫")
+    load_list(actor=system_user, kind="PUBLIC_SERVANT", path=list_csv(tmp_path, [{"证件号码": on_list["id"]}]))
+    login(client, cast["county_officer"])
+    text = page(client.get("/crosscheck/"))
+    assert 'id="upload-form"' not in text and "R-A" in text and "名单上的建档立卡户：1 户" in text
+    assert client.get("/crosscheck/lists/PUBLIC_SERVANT/").status_code == 404
+    with open(list_csv(tmp_path, [{"证件号码": new_id()}], name="x.csv"), "rb") as fh:
+        assert client.post("/crosscheck/", {"kind": "VEHICLE", "file": fh}).status_code == 403
+
+
+def test_household_identification_page_names_the_member_and_list_masked(client, cast, system_user, tmp_path):
+    owner = person("车主")
+    h, _ = household(VILLAGE_A, "O-1", members=[person("户主"), owner], net="100")
+    load_list(actor=system_user, kind="VEHICLE", path=list_csv(tmp_path, [{"证件号码": owner["id"], "车牌号": "湘L12345"}]))
+    login(client, cast["clerk_a"])
+    r = client.get(f"/crosscheck/identification/households/{h.pk}/?year=2017")
+    text = page(r)
+    assert r.status_code == 200 and "不符合 2017 年新识别条件" in text and "EXCLUDED_VEHICLE" in text
+    assert "湘L12345" in text and owner["id"][:6] + "*" * 8 + owner["id"][-4:] in text
+    login(client, cast["clerk_b"])
+    assert client.get(f"/crosscheck/identification/households/{h.pk}/").status_code == 404
+
+
+def test_area_identification_lists_the_qualifying_households_of_the_users_areas(client, cast):
+    household(VILLAGE_A, "O-A", net="100")
+    household(VILLAGE_B, "O-B", net="100")
+    login(client, cast["clerk_a"])
+    text = page(client.get("/crosscheck/identification/?year=2017"))
+    assert "O-A" in text and "O-B" not in text
+    assert client.get(f"/crosscheck/identification/?year=2017&area={VILLAGE_B}").status_code == 404
+
+
+def test_targets_page_sets_and_shows_progress(client, cast):
+    household(VILLAGE_A, "E1", kind="建档立卡户", status="已脱贫", exit_year=2017)
+    login(client, cast["city_officer"])
+    r = client.post("/targets/", {"area": "431000000000", "year": "2017", "villages": "276", "people": "100,000",
+                                  "counties": "431027"})
+    assert r.status_code == 302
+    text = page(client.get("/targets/?area=431000000000&year=2017"))
+    assert "100,000" in text and "276" in text and "预计" in text
+    assert re.search(r'id="row-people">.*?<td class="num">3</td>', text, re.DOTALL)
+    r = client.post("/targets/", {"area": "431000000000", "year": "2017", "people": "-3", "counties": ""})
+    assert r.status_code == 400 and "E_NUMBER" in r.content.decode()
+
+
+def test_targets_page_stays_in_the_users_areas(client, cast):
+    login(client, cast["county_officer"])
+    assert client.get("/targets/?area=431000000000&year=2017").status_code == 404
+    text = page(client.get("/targets/?year=2017"))
+    assert "桂东县" in text and 'id="target-form"' in text
+    login(client, cast["clerk_a"])
+    text = page(client.get("/targets/"))
+    assert 'id="progress"' not in text and 'id="target-form"' not in text
