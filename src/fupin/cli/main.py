@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     if len(argv) >= 2 and f"{argv[0]}_{argv[1]}" in get_commands():
         argv = [f"{argv[0]}_{argv[1]}", *argv[2:]]
-    elif argv and argv[0] in ("areas", "users", "import", "export", "assess", "spotcheck", "crosscheck", "targets"):
+    elif argv and argv[0] in ("areas", "users", "import", "export", "assess", "policy", "spotcheck", "crosscheck", "targets"):
         subs = sorted(c.split("_", 1)[1] for c in get_commands() if c.startswith(argv[0] + "_"))
         print(f"用法 / usage: fupin {argv[0]} {{{'|'.join(subs)}}} …", file=sys.stderr)
         return 2

@@ -6,6 +6,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("fupin.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("assess/", include("fupin.policy.urls")),
     path("assessments/", include("fupin.policy.urls_areas")),
     path("spotchecks/", include("fupin.spotchecks.urls")),
     path("crosscheck/", include("fupin.crosscheck.urls")),

@@ -1,0 +1,166 @@
+"""Assessment pages (domain.md section 6): why a household cannot exit yet, bulk runs as
+background jobs with their results, and the policy packs with a side-by-side comparison."""
+
+import csv
+import datetime as dt
+
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from fupin.core.errors import ApplicationError, PermissionDenied
+from fupin.policy import selectors as s
+from fupin.policy.explain import exit_explanation
+from fupin.policy.models import AssessmentRun
+from fupin.policy.packs import builtin_names, get_pack
+from fupin.policy.services import household_exit, household_monitoring
+from fupin.registry.selectors import access_household
+from fupin.web.views import scoped
+
+REASON_LABELS = {
+    "INCOME": "人均纯收入未超过贫困线", "FOOD": "未实现不愁吃", "CLOTHING": "未实现不愁穿",
+    "EDUCATION": "义务教育阶段有失学辍学", "MEDICAL": "有成员未参加基本医疗保险", "HOUSING": "住房不安全",
+    "WATER": "饮水不安全", "NO_INCOME_DATA": "无该年度收入记录", "NO_MEMBER": "无在户成员，无法评估",
+    "SPENDING": "刚性支出过大", "RISK": "发生风险事件",
+}
+
+
+def _year(request, default: int) -> int:
+    try:
+        return int(request.GET.get("year") or default)
+    except ValueError:
+        return default
+
+
+@scoped
+def household_exit_panel(request, pk):
+    """htmx fragment on the household page: 为什么不能退出 — every criterion with its figure."""
+    h = access_household(request.user, pk)
+    pack = get_pack()
+    years = sorted(pack.poverty_lines, reverse=True)
+    incomes = sorted(h.incomes.values_list("year", flat=True), reverse=True)
+    default = next((y for y in incomes if y in pack.poverty_lines), years[0])
+    year = _year(request, default)
+    ctx = {"h": h, "pack": pack, "years": years, "year": year, "stored": s.household_results_by_year(h)}
+    try:
+        v = household_exit(h, year=year, pack=pack)
+        ctx.update({"verdict": v, "rows": exit_explanation(v)})
+    except ApplicationError as exc:
+        ctx["error"] = exc.message
+    if h.status in ("已脱贫", "监测对象") or h.kind == "一般农户":
+        try:
+            ctx["monitoring"] = household_monitoring(h, day=dt.date.today(), pack=pack)
+        except ApplicationError as exc:
+            ctx["monitoring_error"] = exc.message
+    ctx["labels"] = REASON_LABELS
+    return render(request, "policy/_household_exit.html", ctx)
+
+
+@scoped
+def runs(request):
+    pack = get_pack()
+    ctx = {"runs": s.run_list(user=request.user)[:100], "pack": pack, "years": sorted(pack.poverty_lines),
+           "areas": list(s.assessable_areas(request.user)[:500]), "can_run": s.can_run_assessments(request.user),
+           "packs": builtin_names(), "default_year": max(pack.poverty_lines)}
+    return render(request, "policy/runs.html", ctx)
+
+
+@scoped
+@require_POST
+def run_start(request):
+    """Start a bulk run as a background job; the run's area must be in the user's scope."""
+    from fupin.jobs.services import job_create
+    from fupin.policy.tasks import run_assessment
+
+    if not s.can_run_assessments(request.user):
+        raise PermissionDenied("只有市、县扶贫办可以批量评估 / only city and county offices run bulk assessments")
+    kind = request.POST.get("kind", "households")
+    area = request.POST.get("area", "")
+    if not area or not s.in_scope(request.user, area):
+        from fupin.core.errors import NotFound
+
+        raise NotFound()
+    params = {"kind": "monitoring" if kind == "monitoring" else "households", "area": area,
+              "year": request.POST.get("year") or "", "date": request.POST.get("date") or "",
+              "all": request.POST.get("all") == "1"}
+    job = job_create(actor=request.user, kind="assess", params=params)
+    from django.db import transaction
+
+    transaction.on_commit(lambda: run_assessment.delay(job.pk))
+    return redirect("policy:job", pk=job.pk)
+
+
+@scoped
+def job(request, pk):
+    from fupin.web.views import _own_job
+
+    j = _own_job(request, pk)
+    done = j.status in (j.Status.SUCCEEDED, j.Status.FAILED)
+    if done and j.status == j.Status.SUCCEEDED and (j.result or {}).get("run"):
+        return redirect("policy:run", pk=j.result["run"])
+    return render(request, "policy/job.html", {"job": j, "done": done})
+
+
+@scoped
+def run_detail(request, pk):
+    run = s.access_run(request.user, pk)
+    passed = {"1": True, "0": False}.get(request.GET.get("passed", ""))
+    reason = request.GET.get("reason", "")
+    results = s.run_household_results(user=request.user, run=run, passed=passed, reason=reason) \
+        if run.kind == AssessmentRun.Kind.HOUSEHOLDS else None
+    page = list(results[:200]) if results is not None else []
+    by_reason = [(code, (run.counts.get("by_reason") or {}).get(code, 0), REASON_LABELS.get(code, code))
+                 for code in (run.counts.get("by_reason") or {})]
+    return render(request, "policy/run.html", {"run": run, "results": page, "by_reason": by_reason,
+                                               "passed": request.GET.get("passed", ""), "reason": reason,
+                                               "labels": REASON_LABELS})
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@scoped
+def run_csv(request, pk):
+    """The run's results in the user's areas as cli.md's CSV."""
+    run = s.access_run(request.user, pk)
+    if run.kind != AssessmentRun.Kind.HOUSEHOLDS:
+        return HttpResponse(status=404)
+    w = csv.writer(_Echo())
+
+    def rows():
+        yield "\ufeff" + w.writerow(["户编号", "行政区划代码", "人均纯收入", "可退出", "原因"])
+        for r in s.run_household_results(user=request.user, run=run).values_list(
+                "household__number", "household__village_id", "per_capita", "passed", "reasons").iterator(5000):
+            yield w.writerow([r[0], r[1], "" if r[2] is None else f"{r[2]:.2f}", "是" if r[3] else "否", r[4]])
+
+    resp = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    resp["Content-Disposition"] = f'attachment; filename="assess-{run.year}-{run.area_id}-{run.pk}.csv"'
+    return resp
+
+
+@scoped
+def packs(request):
+    """The packs there are, the one in use, and a comparison of two on the same data."""
+    from fupin.policy.models import PolicyPack
+    from fupin.policy.pack_services import compare_packs
+
+    names = builtin_names() + sorted(set(PolicyPack.objects.values_list("name", flat=True)) - set(builtin_names()))
+    shown = [get_pack(n) for n in names]
+    ctx = {"packs": shown, "current": get_pack(), "areas": list(s.assessable_areas(request.user)[:500])}
+    a, b = request.GET.get("a"), request.GET.get("b")
+    if a and b and request.GET.get("area"):
+        if a not in names or b not in names:
+            ctx["error"] = "未知的政策包 / unknown pack"
+        else:
+            try:
+                ctx["comparison"] = compare_packs(actor=request.user, year=_year(request, 2017), a=get_pack(a),
+                                                  b=get_pack(b), area=request.GET["area"])
+            except ApplicationError as exc:
+                if exc.code == "E_NOT_FOUND":
+                    raise
+                ctx["error"] = exc.message
+    ctx["run_url"] = reverse("policy:runs")
+    return render(request, "policy/packs.html", ctx)
