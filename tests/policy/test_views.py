@@ -62,7 +62,7 @@ def test_exit_panel_of_another_village_is_not_found(client, cast, homes):
 
 
 def test_county_officer_runs_a_bulk_assessment_and_reads_its_results(client, cast, homes, start):
-    a, poor, _ = homes
+    _, poor, _ = homes
     login(client, cast["county_officer"])
     r = start({"kind": "households", "area": COUNTY, "year": "2016"})
     assert r.status_code == 302

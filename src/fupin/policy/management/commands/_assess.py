@@ -57,7 +57,7 @@ class CsvOut:
             if not self.path.parent.is_dir():
                 raise CommandError(f"目录不存在 / no such directory: {self.path.parent}", returncode=1)
             self.tmp = self.path.with_name(self.path.name + ".part")
-            self.fh = open(self.tmp, "w", newline="", encoding="utf-8-sig")
+            self.fh = open(self.tmp, "w", newline="", encoding="utf-8-sig")  # noqa: SIM115 - closed by close()
             self.w = csv.writer(self.fh)
             self.w.writerow(header)
 
