@@ -35,31 +35,32 @@ MEMO_MAX = 50_000  # distinct cells remembered per column before the memo is emp
 _BAD = object()  # a cell (or row) that needs the reference parser: it has an error
 
 
-def _key(raw):
-    # 1, 1.0 and True are equal as dict keys but read differently (clean(True) == "是"): key non-text by type.
-    return raw if type(raw) is str else (type(raw), raw)
+class _Memo(dict):
+    """raw cell -> parsed value, or _BAD when the cell has an error; computed by `fn(raw)` on a
+    miss. Looked up as memo[raw] (a plain dict lookup when the cell was seen before). Only text
+    cells are remembered under themselves: 1, 1.0 and True are equal as keys but read
+    differently (clean(True) == "是"), so other cells are remembered by (type, value) aside."""
 
-
-class _Memo:
-    """raw cell -> parsed value, or _BAD when the cell has an error; computed by `fn(raw)`."""
-
-    __slots__ = ("d", "fn")
+    __slots__ = ("fn", "other")
 
     def __init__(self, fn):
-        self.fn, self.d = fn, {}
+        super().__init__()
+        self.fn, self.other = fn, {}
 
-    def __call__(self, raw):
-        k = _key(raw)
-        try:
-            return self.d[k]
-        except KeyError:
-            pass
-        except TypeError:  # an unhashable cell: compute, do not remember
-            return self.fn(raw)
+    def __missing__(self, raw):
+        if type(raw) is not str:
+            k = (type(raw), raw)
+            value = self.other.get(k, _BAD)
+            if value is _BAD and k not in self.other:
+                value = self.fn(raw)
+                if len(self.other) >= MEMO_MAX:
+                    self.other.clear()
+                self.other[k] = value
+            return value
         value = self.fn(raw)
-        if len(self.d) >= MEMO_MAX:
-            self.d.clear()
-        self.d[k] = value
+        if len(self) >= MEMO_MAX:
+            self.clear()
+        self[raw] = value
         return value
 
 
@@ -177,41 +178,41 @@ class HouseholdParser:
         """The parsed fields of a row without any error, or None (then ask the reference)."""
         g = raw.get
         f: dict = {}
-        if (x := self.number(g("户编号"))) is _BAD:
+        if (x := self.number[g("户编号")]) is _BAD:
             return None
         f["number"] = x
-        if (kind := self.kind(g("户类型"))) is _BAD:
+        if (kind := self.kind[g("户类型")]) is _BAD:
             return None
         f["kind"] = kind
-        if (code := self.code(g("行政区划代码"))) is _BAD or not self._area_ok(code):
+        if (code := self.code[g("行政区划代码")]) is _BAD or not self._area_ok(code):
             return None
         f["village_id"] = code
-        if (x := self.group(g("村民小组"))) is _BAD:
+        if (x := self.group[g("村民小组")]) is _BAD:
             return None
         f["group"] = x
-        if (x := self.head_name(g("户主姓名"))) is _BAD:
+        if (x := self.head_name[g("户主姓名")]) is _BAD:
             return None
         f["head_name"] = x
-        if (x := self.head_id(g("户主证件号码"))) is _BAD:
+        if (x := self.head_id[g("户主证件号码")]) is _BAD:
             return None
         f["head_id_number"] = x
-        if (x := self.phone(g("联系电话"))) is _BAD:
+        if (x := self.phone[g("联系电话")]) is _BAD:
             return None
         f["phone"] = x
         if kind != c.HouseholdKind.ORDINARY:
             for name, memo, h in ((("year_registered", self.year_registered, "识别年度"),
                                    ("attribute", self.attribute, "贫困户属性"),
                                    ("main_cause", self.main_cause, "主要致贫原因"))):
-                if (x := memo(g(h))) is _BAD:
+                if (x := memo[g(h)]) is _BAD:
                     return None
                 f[name] = x
-            if (x := self.others(g("其他致贫原因"))) is _BAD:
+            if (x := self.others[g("其他致贫原因")]) is _BAD:
                 return None
             f["other_causes"] = list(x)
-            if (status := self.status(g("脱贫状态"))) is _BAD:
+            if (status := self.status[g("脱贫状态")]) is _BAD:
                 return None
             f["status"] = status
-            if (exit_year := self.exit_year(g("脱贫年度"))) is _BAD:
+            if (exit_year := self.exit_year[g("脱贫年度")]) is _BAD:
                 return None
             # exit_year is None exactly when the cell is empty (a non-empty cell reads as a number or errs)
             if status == c.Status.EXITED and exit_year is None:
@@ -221,44 +222,47 @@ class HouseholdParser:
             f["exit_year"] = exit_year
         else:
             f.update(year_registered=None, attribute="", main_cause="", other_causes=[], status="", exit_year=None)
-        if (year := self.income_year(g("收入年度"))) is _BAD:
+        if (year := self.income_year[g("收入年度")]) is _BAD:
             return None
         income: dict = {"year": year}
         for name, memo in self.incomes:
-            if (x := memo(g(_INCOME_HEADER[name]))) is _BAD:
+            if (x := memo[g(_INCOME_HEADER[name])]) is _BAD:
                 return None
             income[name] = x
         for name, memo in self.spendings:
-            if (x := memo(g(_INCOME_HEADER[name]))) is _BAD:
+            if (x := memo[g(_INCOME_HEADER[name])]) is _BAD:
                 return None
             income[name] = x
-        if (x := self.risks(g("风险类型"))) is _BAD:
+        if (x := self.risks[g("风险类型")]) is _BAD:
             return None
         income["risks"] = list(x)
         f["income"] = income
         for name, memo in self.bools:
-            if (x := memo(g(_BOOL_HEADER[name]))) is _BAD:
+            if (x := memo[g(_BOOL_HEADER[name])]) is _BAD:
                 return None
             f[name] = x
-        if (x := self.grade(g("住房安全等级"))) is _BAD:
+        if (x := self.grade[g("住房安全等级")]) is _BAD:
             return None
         f["housing_grade"] = x
-        if (x := self.arable(g("耕地面积"))) is _BAD:
+        if (x := self.arable[g("耕地面积")]) is _BAD:
             return None
         f["arable_land"] = x
-        if (x := self.forest(g("林地面积"))) is _BAD:
+        if (x := self.forest[g("林地面积")]) is _BAD:
             return None
         f["forest_land"] = x
-        if (x := self.bank_name(g("开户银行"))) is _BAD:
+        if (x := self.bank_name[g("开户银行")]) is _BAD:
             return None
         f["bank_name"] = x
-        if (x := self.account(g("银行账号"))) is _BAD:
+        if (x := self.account[g("银行账号")]) is _BAD:
             return None
         f["bank_account"] = x
         return f
 
     def parse(self, raw: dict, row: int | None = None) -> tuple[dict, list[v.RowError]]:
-        f = self.fast(raw)
+        try:
+            f = self.fast(raw)
+        except TypeError:  # an unhashable cell: the reference reads it
+            f = None
         if f is not None:
             return f, []
         return v.parse_household(raw, row=row, area_exists=self.area_exists)
@@ -304,48 +308,51 @@ class MemberParser:
 
     def fast(self, raw: dict) -> dict | None:
         g = raw.get
-        if (number := self.number(g("户编号"))) is _BAD or (name := self.name(g("姓名"))) is _BAD:
+        if (number := self.number[g("户编号")]) is _BAD or (name := self.name[g("姓名")]) is _BAD:
             return None
         # ID numbers are unique: read them directly rather than filling a memo
         idr = g("证件号码")
-        got = self._id(idr) if type(idr) is str else self.ids(idr)
+        got = self._id(idr) if type(idr) is str else self.ids[idr]
         if got is _BAD:
             return None
         idn, id_sex, id_born = got
         f: dict = {"household_number": number, "name": name, "id_number": idn}
         for (fname, memo), h in zip(self.enums, self.enum_headers, strict=True):
-            if (x := memo(g(h))) is _BAD:
+            if (x := memo[g(h)]) is _BAD:
                 return None
             f[fname] = x
-        if (sex := self.sex(g("性别"))) is _BAD or sex != id_sex:
+        if (sex := self.sex[g("性别")]) is _BAD or sex != id_sex:
             return None
         f["sex"] = sex
-        if (born := self.born(g("出生日期"))) is _BAD or (born is not None and born != id_born):
+        if (born := self.born[g("出生日期")]) is _BAD or (born is not None and born != id_born):
             return None
         f["birth_date"] = id_born
-        if (x := self.ethnicity(g("民族"))) is _BAD:
+        if (x := self.ethnicity[g("民族")]) is _BAD:
             return None
         f["ethnicity"] = x
         for fname, memo in self.bools:
-            if (x := memo(g(_BOOL_HEADER[fname]))) is _BAD:
+            if (x := memo[g(_BOOL_HEADER[fname])]) is _BAD:
                 return None
             f[fname] = x
-        if (x := self.migrant_work(g("务工状况"))) is _BAD:
+        if (x := self.migrant_work[g("务工状况")]) is _BAD:
             return None
         f["migrant_work"] = x
-        if (x := self.migrant_months(g("务工时间"))) is _BAD:
+        if (x := self.migrant_months[g("务工时间")]) is _BAD:
             return None
         f["migrant_months"] = x
-        if (state := self.state(g("成员状态"))) is _BAD:
+        if (state := self.state[g("成员状态")]) is _BAD:
             return None
         f["state"] = state
-        if (state_date := self.state_date(g("状态变更日期"))) is _BAD or (state_date and state == c.MemberState.PRESENT):
+        if (state_date := self.state_date[g("状态变更日期")]) is _BAD or (state_date and state == c.MemberState.PRESENT):
             return None
         f["state_date"] = state_date
         return f
 
     def parse(self, raw: dict, row: int | None = None) -> tuple[dict, list[v.RowError]]:
-        f = self.fast(raw)
+        try:
+            f = self.fast(raw)
+        except TypeError:  # an unhashable cell: the reference reads it
+            f = None
         if f is not None:
             return f, []
         return v.parse_member(raw, row=row, today=self.today)

@@ -154,7 +154,7 @@ class _Rows:
             return
         stamp = {}  # attname -> (value, converted): a batch shares one timestamp, converted once
         rows = []
-        null = "\\N" if self.pg else None
+        null = _NUL if self.pg else None
         for d in dicts:
             row = []
             for attname, conv, default, auto_now in self.plan:
@@ -173,14 +173,15 @@ class _Rows:
             rows.append(row)
         table = self.conn.ops.quote_name(self.model._meta.db_table)
         cols = ", ".join(self.conn.ops.quote_name(c) for c in self.columns)
-        if self.pg and self.writer is not None:
-            self.writer.submit(f"COPY {table} ({cols}) FROM STDIN", "".join(["\t".join(row) + "\n" for row in rows]).encode())
-            return
+        if self.pg:
+            data = _copy_text(rows)
+            if self.writer is not None:
+                self.writer.submit(f"COPY {table} ({cols}) FROM STDIN", data)
+                return
         with self.conn.cursor() as cursor:
             if self.pg:
-                data = "".join(["\t".join(row) + "\n" for row in rows])
                 with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                    copy.write(data.encode())
+                    copy.write(data)
             else:
                 marks = ", ".join(["%s"] * len(self.columns))
                 cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
@@ -188,18 +189,26 @@ class _Rows:
 
 # jsonb keeps the value, not the text: compact, unescaped UTF-8 is as good and much faster to make.
 _json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+# COPY text format: values are joined with stand-ins that no cell can hold (clean() removes control
+# characters, JSON escapes them), and the whole batch is escaped at once instead of value by value.
+_SEP, _EOL, _NUL = "\x00", "\x01", "\x02"
+
+
+def _copy_text(rows: list[list[str]]) -> bytes:
+    data = _EOL.join([_SEP.join(row) for row in rows]) + _EOL
+    data = data.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return data.replace(_SEP, "\t").replace(_EOL, "\n").replace(_NUL, "\\N").encode()
 
 
 def _copy_format(f):
-    """How one column's non-NULL values are written in PostgreSQL's COPY text format."""
+    """How one column's non-NULL values are written in PostgreSQL's COPY text format (unescaped)."""
     if isinstance(f, models.JSONField):
-        return lambda v: _json(v).translate(_COPY_ESCAPES)
+        return _json
     if isinstance(f, models.BooleanField):
         return lambda v: "t" if v else "f"
     if isinstance(f, models.DateField):  # and DateTimeField: isoformat keeps the time zone
         return lambda v: v.isoformat()
-    return lambda v: str(v).translate(_COPY_ESCAPES)  # text, numbers, foreign keys
+    return str  # text, numbers, foreign keys
 
 
 _PLAIN = (str, int, bool, type(None))
