@@ -112,3 +112,13 @@ def test_targets_page_stays_in_the_users_areas(client, cast):
     login(client, cast["clerk_a"])
     text = page(client.get("/targets/"))
     assert 'id="progress"' not in text and 'id="target-form"' not in text
+
+
+def test_pages_are_chinese_first_and_english_when_asked(client, cast):
+    login(client, cast["city_officer"])
+    assert "目标与进度" in client.get("/targets/").content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/targets/"})
+    text = client.get("/targets/").content.decode()
+    assert "Targets and progress" in text and "Projected" in text
+    text = client.get("/crosscheck/").content.decode()
+    assert "Cross-check lists" in text and "Urban commercial property" in text

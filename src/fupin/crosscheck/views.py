@@ -102,7 +102,7 @@ def identification(request):
         res = identification_candidates(actor=request.user, year=year, pack=pack, area=area)
     return render(request, "crosscheck/identification.html", {
         "pack": pack, "year": year, "years": sorted(pack.poverty_lines, reverse=True), "line": pack.line(year),
-        "area": area, "area_choices": choices, "res": res,
+        "area": area, "area_choices": choices, "res": res, "can_view_lists": s.can_view_lists(request.user),
         "candidates": res.candidates[:MAX_ROWS_SHOWN] if res else [], "shown": MAX_ROWS_SHOWN,
         "by_reason": sorted(((reason_label(k), k, n) for k, n in res.by_reason.items()), key=lambda x: -x[2])
         if res else [],
