@@ -288,7 +288,6 @@ class _Scratch:
         self.hh, self.m, self.chg = f"fupin_imp_hh_{n}", f"fupin_imp_m_{n}", f"fupin_imp_chg_{n}"
         self.seq = 0
         self.chg_seq = 0
-        self.max_params = 30000 if self.pg else 900
 
     def create(self) -> None:
         with self.conn.cursor() as c:
@@ -337,16 +336,21 @@ class _Scratch:
         self._changes = []
 
     def fetch_in(self, sql: str, values, extra: tuple = ()) -> list[tuple]:
-        """Run `sql` (with one `{in}` placeholder for a list of values) over `values` in chunks."""
+        """Run `sql` over `values`: its `{in}` stands for "IN (the values)" (PostgreSQL: one array
+        parameter; SQLite: chunks of at most 900 parameters)."""
         values = list(values)
-        out: list[tuple] = []
-        step = self.max_params
+        if not values:
+            return []
         with self.conn.cursor() as c:
-            for i in range(0, len(values), step):
-                chunk = values[i:i + step]
-                c.execute(sql.format(**{"in": ", ".join(["%s"] * len(chunk))}), [*extra, *chunk])
+            if self.pg:
+                c.execute(sql.format(**{"in": "= ANY(%s)"}), [*extra, values])
+                return c.fetchall()
+            out: list[tuple] = []
+            for i in range(0, len(values), 900):
+                chunk = values[i:i + 900]
+                c.execute(sql.format(**{"in": "IN (" + ", ".join(["%s"] * len(chunk)) + ")"}), [*extra, *chunk])
                 out += c.fetchall()
-        return out
+            return out
 
     def fetch(self, sql: str, params=()) -> list[tuple]:
         with self.conn.cursor() as c:
@@ -500,7 +504,7 @@ class _Importer:
             parsed.append((row, f, not errs))
         s = self.scratch
         numbers = [f["number"] for _, f, _ in parsed if f["number"]]
-        earlier = dict(s.fetch_in(f"SELECT number, row FROM {s.hh} WHERE number IN ({{in}})", set(numbers)))
+        earlier = dict(s.fetch_in(f"SELECT number, row FROM {s.hh} WHERE number {{in}}", set(numbers)))
         here: dict[str, int] = {}
         keep = []
         for row, f, ok in parsed:
@@ -648,7 +652,7 @@ class _Importer:
             id_ok = bool(f["id_number"]) and not any(e.column == "证件号码" for e in errs)
             parsed.append([row, f, errs, id_ok, False])
         ids = {p[1]["id_number"] for p in parsed if p[1]["id_number"]}
-        earlier = dict(s.fetch_in(f"SELECT id_number, row FROM {s.m} WHERE first AND id_number IN ({{in}})", ids))
+        earlier = dict(s.fetch_in(f"SELECT id_number, row FROM {s.m} WHERE first AND id_number {{in}}", ids))
         here: dict[str, int] = {}
         for p in parsed:
             row, f, errs = p[0], p[1], p[2]
@@ -667,7 +671,7 @@ class _Importer:
         # the households these rows name: from sheet 户 (scratch), else from the system
         numbers = {p[1]["household_number"] for p in parsed if p[1]["household_number"]}
         info = {r[0]: r[1:] for r in s.fetch_in(
-            f"SELECT number, pk, created, village, in_sheet FROM {s.hh} WHERE number IN ({{in}})", numbers)}
+            f"SELECT number, pk, created, village, in_sheet FROM {s.hh} WHERE number {{in}}", numbers)}
         unsheeted = [n for n in numbers if n not in info]
         if unsheeted:
             found = {}
@@ -775,10 +779,10 @@ class _Importer:
             numbers = [r[1] for r in chunk]
             counts = {number: (total, active or 0) for number, total, active in s.fetch_in(
                 f"SELECT number, count(*), sum(CASE WHEN state = %s THEN 1 ELSE 0 END) FROM {s.m} "
-                f"WHERE number IN ({{in}}) GROUP BY number", numbers, (PRESENT,))}
+                f"WHERE number {{in}} GROUP BY number", numbers, (PRESENT,))}
             file_heads: dict[str, list[tuple]] = {}
             for number, row, name, idn, state in s.fetch_in(
-                    f"SELECT number, row, name, id_number, state FROM {s.m} WHERE relation = %s AND number IN ({{in}}) "
+                    f"SELECT number, row, name, id_number, state FROM {s.m} WHERE relation = %s AND number {{in}} "
                     "ORDER BY row", numbers, (HEAD,)):
                 file_heads.setdefault(number, []).append((row, name, idn, state))
             kept: dict[int, list[tuple]] = {}
@@ -787,7 +791,7 @@ class _Importer:
                 table = Member._meta.db_table
                 for hid, idn, name, relation, state in s.fetch_in(
                         f"SELECT household_id, id_number, name, relation, state FROM {table} mm "
-                        f"WHERE household_id IN ({{in}}) AND NOT EXISTS "
+                        f"WHERE household_id {{in}} AND NOT EXISTS "
                         f"(SELECT 1 FROM {s.m} f WHERE f.id_number = mm.id_number) ORDER BY household_id, id", pks):
                     kept.setdefault(hid, []).append((name, idn, relation, state))
             for _seq, number, hh_row, pk, head_name, head_id, in_sheet, _created in chunk:
@@ -838,7 +842,7 @@ class _Importer:
                     "parameters": {"source": "import", "job": job_id, **parameters}}
 
         for chunk in self._households_in_order("created"):
-            counts = dict(s.fetch_in(f"SELECT number, count(*) FROM {s.m} WHERE number IN ({{in}}) GROUP BY number",
+            counts = dict(s.fetch_in(f"SELECT number, count(*) FROM {s.m} WHERE number {{in}} GROUP BY number",
                                      [r[1] for r in chunk]))
             events = []
             for _seq, number, _row, pk, head_name, _hid, _in, _created in chunk:
