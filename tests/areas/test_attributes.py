@@ -49,3 +49,26 @@ def test_missing_column(tmp_path, cast):
     p.write_text("行政区划代码,通宽带\n", encoding="utf-8")
     r = village_attributes_load(actor=cast["city_officer"], path=p, year=2017)
     assert [(e.row, e.column, e.code) for e in r.errors] == [(None, "农业户籍人口", "E_MISSING_COLUMN")]
+
+
+def test_checklist_columns_come_from_the_policy_pack_in_use(tmp_path, cast, settings):
+    """An operator's pack with its own checklist item: the attributes file must carry that column
+    (as a number of yuan), and the built-in pack's columns it dropped are no longer known."""
+    from fupin.policy.pack_services import pack_load
+
+    pack = tmp_path / "prov.yaml"
+    pack.write_text("name: prov\nversion: '1'\npoverty_lines: {2017: 3100}\n"
+                    "village_exit:\n  checklist:\n    - {column: 通硬化路, kind: bool, code: ROAD}\n"
+                    "    - {column: 光伏收益, kind: yuan, min: 20000, code: PV}\n", encoding="utf-8")
+    pack_load(actor=cast["city_officer"], path=pack)
+    settings.FUPIN_POLICY_PACK = "prov"
+    p = tmp_path / "v.csv"
+    p.write_text(f"行政区划代码,农业户籍人口,通硬化路,光伏收益,通宽带\n{VILLAGE_A},1200,是,二万,是\n", encoding="utf-8")
+    r = village_attributes_load(actor=cast["township_officer"], path=p, year=2017)
+    assert [(e.column, e.code) for e in r.errors] == [("光伏收益", "E_NUMBER")]
+    p.write_text(f"行政区划代码,农业户籍人口,通硬化路,光伏收益,通宽带\n{VILLAGE_A},1200,是,25000,是\n", encoding="utf-8")
+    r = village_attributes_load(actor=cast["township_officer"], path=p, year=2017)
+    assert r.ok
+    assert VillageAttributes.objects.get(village_id=VILLAGE_A, year=2017).items == {"通硬化路": True,
+                                                                                     "光伏收益": "25000.00"}
+    assert any("通宽带" in w for w in r.warnings)  # not a column of this pack: ignored with a warning

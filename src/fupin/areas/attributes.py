@@ -23,11 +23,13 @@ from fupin.core.text import clean, parse_bool, parse_number
 from fupin.registry.validation import RowError
 
 SHEET = "村"
-# The built-in hunan pack's checklist (domain.md 6.2). Policy packs (issue: policy) will supply it.
-DEFAULT_CHECKLIST: list[tuple[str, str]] = [
-    ("通硬化路", "bool"), ("通安全饮水", "bool"), ("通生活用电", "bool"), ("有标准化卫生室", "bool"),
-    ("通宽带", "bool"), ("村集体经济收入", "yuan"),
-]
+
+
+def pack_checklist() -> list[tuple[str, str]]:
+    """The village-exit checklist columns (name, bool|yuan) of the policy pack in use (domain.md 6.2)."""
+    from fupin.policy.packs import get_pack
+
+    return get_pack().checklist_columns
 
 
 @dataclass
@@ -91,7 +93,7 @@ def read_csv(path: Path) -> tuple[list[str], list[dict]]:
 
 @transaction.atomic
 def village_attributes_load(*, actor, path: Path, year: int, checklist=None, dry_run: bool = False) -> AttributesResult:
-    checklist = checklist or DEFAULT_CHECKLIST
+    checklist = checklist or pack_checklist()
     res = AttributesResult()
     headers, rows = read_csv(path)
     required = ["行政区划代码", "农业户籍人口"]
@@ -168,7 +170,7 @@ def village_attributes_set(*, actor, village_code: str, year: int, data: dict, c
     if not 2013 <= int(year) <= 2035:
         res.errors.append(RowError(SHEET, None, "年度", E.E_NUMBER, "年度应在 2013–2035 之间 / year must be 2013–2035"))
         return res
-    p, res.errors = parse_row({**data, "行政区划代码": village_code}, None, checklist or DEFAULT_CHECKLIST)
+    p, res.errors = parse_row({**data, "行政区划代码": village_code}, None, checklist or pack_checklist())
     if not res.errors:
         _apply(actor, int(year), [p], res)
     return res

@@ -513,14 +513,14 @@ def area_detail(request, code):
 
 
 def _render_area(request, area, crumbs, *, form=None, errors=None, status=200):
-    from fupin.areas.attributes import DEFAULT_CHECKLIST
+    from fupin.areas.attributes import pack_checklist
 
     editable = area.level == 5 and can_write_registry(request.user)
     return render(request, "web/area.html", {
         "area": area, "crumbs": crumbs, "children": s.area_children(request.user, area),
         "total": s.capped_count(household_list(user=request.user, filters={"area": area.code}), cap=10_000_000)[0],
         "attributes": s.village_attributes(area) if area.level == 5 else [],
-        "editable": editable, "checklist": DEFAULT_CHECKLIST, "form": form or {"年度": str(dt.date.today().year)},
+        "editable": editable, "checklist": pack_checklist(), "form": form or {"年度": str(dt.date.today().year)},
         "errors": errors or [],
     }, status=status)
 
@@ -529,12 +529,12 @@ def _render_area(request, area, crumbs, *, form=None, errors=None, status=200):
 @require_POST
 def village_attributes_edit(request, code):
     """Yearly village attributes (domain.md 6.2) from the village page; same rules as the CSV file."""
-    from fupin.areas.attributes import DEFAULT_CHECKLIST, village_attributes_set
+    from fupin.areas.attributes import pack_checklist, village_attributes_set
 
     area = s.area_in_scope(request.user, code)
     if area is None or area.level != 5:
         raise NotFound()
-    form = {k: request.POST.get(k, "") for k in ["年度", "农业户籍人口", *(c for c, _ in DEFAULT_CHECKLIST)]}
+    form = {k: request.POST.get(k, "") for k in ["年度", "农业户籍人口", *(c for c, _ in pack_checklist())]}
     year = form["年度"].strip()
     errors = []
     if not (year.isdigit() and len(year) == 4):
