@@ -4,7 +4,7 @@ import zoneinfo
 
 import pytest
 
-from tests.cast import PASSWORD, TOWNSHIP, VILLAGE_A, COUNTY
+from tests.cast import COUNTY, PASSWORD, TOWNSHIP, VILLAGE_A
 
 T0 = dt.datetime(2017, 6, 1, 9, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))
 _numbers = itertools.count(1)

@@ -2,6 +2,7 @@
 per role and level, with the audit row and household event each transition writes."""
 
 import datetime as dt
+import itertools
 
 import pytest
 
@@ -74,9 +75,9 @@ def test_each_procedure_reaches_its_outcome_through_the_registry(crew, household
     steps = list(case.steps.all())
     # the steps chain: each starts where the one before ended, opened first
     assert steps[0].action == m.OPEN and steps[0].from_state == ""
-    assert all(a.to_state == b.from_state for a, b in zip(steps, steps[1:], strict=False))
+    assert all(a.to_state == b.from_state for a, b in itertools.pairwise(steps))
     # maker-checker held all the way: nobody took two steps in a row
-    assert all(a.actor_id != b.actor_id for a, b in zip(steps, steps[1:], strict=False))
+    assert all(a.actor_id != b.actor_id for a, b in itertools.pairwise(steps))
     # one audit row and one readable timeline line per transition
     assert AuditEntry.objects.filter(object_type="case", object_id=str(case.pk)).count() == len(steps)
     assert HouseholdEvent.objects.filter(household=h, type="procedure").count() == len(steps)
