@@ -11,6 +11,7 @@ urlpatterns = [
     path("spotchecks/", include("fupin.spotchecks.urls")),
     path("crosscheck/", include("fupin.crosscheck.urls")),
     path("targets/", include("fupin.targets.urls")),
+    path("", include("fupin.procedures.urls")),
     path("", include("fupin.web.urls")),
 ]
 if settings.DEBUG:  # pragma: no cover - convenience only
