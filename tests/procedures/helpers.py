@@ -25,6 +25,9 @@ def make_for(actor, name: str, village: str, head_name: str = "张三"):
     elif name in (m.MONITORING, "adjustment:return"):
         kw = {"脱贫状态": "已脱贫", "脱贫年度": 2016}
     hh, members = family(number, village, head_name, 3, **kw)
+    for mem in members:  # children at school: the household passes the exit assessment (6.1)
+        if mem["与户主关系"] in ("之子", "之女"):
+            mem["在校生状况"] = "小学"
     if name == "adjustment:natural_decrease":
         members[-1].update({"成员状态": "死亡", "状态变更日期": "2017-02-03"})
     return household_create(actor=actor, household=hh, members=members)
