@@ -80,3 +80,12 @@ def test_county_office_cannot_record(client, cast, county):
     client.force_login(cast["county_officer"])
     assert client.post(f"/spotchecks/sampled/{spot.sampled.first().pk}/", {"finding": "否"}).status_code == 403
     assert not spot.sampled.filter(finding__isnull=False).exists()
+
+
+def test_pages_in_english(client, cast, county):
+    draw_sample(actor=cast["county_officer"], county=COUNTY, year=Y, seed=1)
+    client.force_login(cast["county_officer"])
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get(f"/spotchecks/{COUNTY}/{Y}/").content.decode()
+    assert "Wrongful-exit rate" in page and "Seed 1, share 20.00%;" in page
+    assert "Village exit" in client.get("/assessments/villages/").content.decode()
