@@ -28,7 +28,6 @@ rows, but writes nothing.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import itertools
 import json
 import os
@@ -149,28 +148,42 @@ class _Rows:
             auto_now = bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
             self.plan.append((f.attname, conv, default, auto_now))
 
+        self._format = self._compile()
+
+    def _compile(self):
+        """One straight-line function turning a row dict into the list of column values (a loop
+        over the plan per value costs more than the COPY itself for 400,000 rows)."""
+        ns: dict = {"NULL": _NUL if self.pg else None}
+        items = []
+        for i, (f, (attname, conv, default, auto_now)) in enumerate(zip(self.fields, self.plan, strict=True)):
+            ns[f"D{i}"], ns[f"C{i}"] = default, conv
+            src = f"g({attname!r}, now)" if auto_now else f"g({attname!r}, D{i})"
+            if conv is None:
+                items.append(src)  # None is NULL as it is
+            elif isinstance(f, models.DateTimeField):
+                items.append(f"stamp({i}, {src})")  # a batch shares its timestamps: converted once
+            else:
+                items.append(f"(NULL if (x := {src}) is None else C{i}(x))")
+        code = "def fmt(d, now, stamp):\n    g = d.get\n    return [" + ", ".join(items) + "]\n"
+        exec(code, ns)  # noqa: S102 — code built above from the model's own field names
+        return ns["fmt"]
+
     def insert(self, dicts: list[dict], now) -> None:
         if not dicts:
             return
-        stamp = {}  # attname -> (value, converted): a batch shares one timestamp, converted once
-        rows = []
+        seen: dict[int, tuple] = {}
         null = _NUL if self.pg else None
-        for d in dicts:
-            row = []
-            for attname, conv, default, auto_now in self.plan:
-                value = d.get(attname, now if auto_now else default)
-                if value is None:
-                    row.append(null)
-                elif conv is None:
-                    row.append(value)
-                elif isinstance(value, dt.datetime):
-                    seen = stamp.get(attname)
-                    if seen is None or seen[0] is not value:
-                        seen = stamp[attname] = (value, conv(value))
-                    row.append(seen[1])
-                else:
-                    row.append(conv(value))
-            rows.append(row)
+
+        def stamp(i, value):
+            if value is None:
+                return null
+            got = seen.get(i)
+            if got is None or got[0] is not value:
+                got = seen[i] = (value, self.plan[i][1](value))
+            return got[1]
+
+        fmt = self._format
+        rows = [fmt(d, now, stamp) for d in dicts]
         table = self.conn.ops.quote_name(self.model._meta.db_table)
         cols = ", ".join(self.conn.ops.quote_name(c) for c in self.columns)
         if self.pg:
