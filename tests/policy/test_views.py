@@ -84,14 +84,18 @@ def test_county_officer_runs_a_bulk_assessment_and_reads_its_results(client, cas
     assert 'id="exit-history"' in panel and "INCOME" in panel
 
 
-def test_a_village_clerk_cannot_start_runs_or_read_a_county_run(client, cast, homes, start):
+def test_a_village_clerk_reads_a_county_run_only_for_their_village(client, cast, homes, start):
     login(client, cast["county_officer"])
     loc = client.get(start({"area": COUNTY, "year": "2016"})["Location"])["Location"]
     client.logout()
-    login(client, cast["clerk_a"])
-    assert client.post("/assess/start/", {"area": VILLAGE_A, "year": "2016"}).status_code == 403
-    assert client.get(loc).status_code == 404
-    assert client.get(loc + "results.csv").status_code == 404
+    login(client, cast["clerk_b"])
+    assert client.post("/assess/start/", {"area": VILLAGE_B, "year": "2016"}).status_code == 403
+    page = client.get(loc).content.decode()
+    assert "B-1" in page and "A-1" not in page and "A-2" not in page
+    assert 'id="passed-count">1<' in page  # counted over village B only
+    lines = client.get(loc + "results.csv").getvalue().decode("utf-8-sig").splitlines()
+    assert [x.split(",")[0] for x in lines[1:]] == ["B-1"]
+    assert "见批次页" in client.get("/assess/").content.decode()  # no county totals in the list
 
 
 def test_county_officer_cannot_start_a_run_outside_the_county(client, cast, homes):

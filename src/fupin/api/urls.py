@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from fupin.api import views
+from fupin.api import assessments, views
 from fupin.api.authentication import SessionAuthentication
 
 # The schema views use the API's own authentication class so the schema names one security scheme.
@@ -16,6 +16,11 @@ urlpatterns = [
     path("households/<str:number>/members/", views.MemberListView.as_view(), name="api-members"),
     path("households/<str:number>/members/<int:pk>/", views.MemberDetailView.as_view(), name="api-member"),
     path("households/<str:number>/unmask/", views.UnmaskView.as_view(), name="api-unmask"),
+    path("households/<str:number>/exit/", assessments.HouseholdExitView.as_view(), name="api-household-exit"),
+    path("assessment-runs/", assessments.AssessmentRunListView.as_view(), name="api-assessment-runs"),
+    path("assessment-runs/<int:pk>/", assessments.AssessmentRunDetailView.as_view(), name="api-assessment-run"),
+    path("assessment-runs/<int:pk>/results/", assessments.AssessmentRunResultsView.as_view(),
+         name="api-assessment-run-results"),
     path("areas/", views.AreaListView.as_view(), name="api-areas"),
     path("areas/<str:code>/", views.AreaDetailView.as_view(), name="api-area"),
     path("jobs/<int:pk>/", views.JobDetailView.as_view(), name="api-job"),

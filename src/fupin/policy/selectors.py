@@ -7,9 +7,27 @@ from fupin.core.errors import NotFound
 from fupin.policy.models import AssessmentRun, HouseholdResult
 
 
+def _ancestor_codes(user) -> list[str]:
+    """Codes of the areas above the user's own (a county run covers a township officer's township)."""
+    from fupin.areas.models import PREFIX_LEN
+
+    if getattr(user, "role", None) not in AREA_READERS or getattr(user, "is_superuser", False):
+        return []
+    codes = set()
+    for a in user.areas.all():
+        for level in range(1, a.level):
+            p = a.code[: PREFIX_LEN[level]]
+            codes.add(p + "0" * (12 - len(p)))
+    return sorted(codes)
+
+
 def run_list(*, user, kind: str | None = None) -> QuerySet[AssessmentRun]:
-    """Runs over an area inside the user's areas, newest first."""
-    qs = AssessmentRun.objects.filter(scope_q(user, "area_id")).select_related("area", "actor")
+    """Runs over an area inside the user's areas, or over an area containing them (whose results
+    the user then reads only for their own areas, see scoped_counts), newest first."""
+    from django.db.models import Q
+
+    qs = AssessmentRun.objects.filter(scope_q(user, "area_id") | Q(area_id__in=_ancestor_codes(user)))
+    qs = qs.select_related("area", "actor")
     if kind:
         qs = qs.filter(kind=kind)
     return qs
@@ -34,6 +52,26 @@ def run_household_results(*, user, run: AssessmentRun, passed: bool | None = Non
     if village:
         qs = qs.filter(household__village_id__startswith=village)
     return qs.select_related("household").order_by("household_id")
+
+
+def covers_more_than(user, run: AssessmentRun) -> bool:
+    """The run's area reaches beyond the user's areas."""
+    return not (getattr(user, "is_superuser", False) or in_scope(user, run.area_id))
+
+
+def scoped_counts(user, run: AssessmentRun) -> dict:
+    """The run's counts; for a run over a wider area than the user's, counted again over the
+    user's own households only (a township officer does not read the county's totals)."""
+    if not covers_more_than(user, run) or run.kind != AssessmentRun.Kind.HOUSEHOLDS:
+        return run.counts if not covers_more_than(user, run) else {}
+    rows = run_household_results(user=user, run=run).values_list("passed", "reasons")
+    out = {"households": 0, "passed": 0, "failed": 0, "by_reason": {}}
+    for passed, reasons in rows.iterator(5000):
+        out["households"] += 1
+        out["passed" if passed else "failed"] += 1
+        for code in filter(None, reasons.split(";")):
+            out["by_reason"][code] = out["by_reason"].get(code, 0) + 1
+    return out
 
 
 def household_results_by_year(household) -> list[HouseholdResult]:
@@ -61,5 +99,5 @@ def assessable_areas(user):
     return Area.objects.filter(scope_q(user, "code"), level__lte=4).order_by("code")
 
 
-__all__ = ["access_run", "area_ranges", "assessable_areas", "can_run_assessments", "household_results_by_year",
-           "in_scope", "run_household_results", "run_list"]
+__all__ = ["access_run", "area_ranges", "assessable_areas", "can_run_assessments", "covers_more_than",
+           "household_results_by_year", "in_scope", "run_household_results", "run_list", "scoped_counts"]

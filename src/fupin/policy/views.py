@@ -60,7 +60,10 @@ def household_exit_panel(request, pk):
 @scoped
 def runs(request):
     pack = get_pack()
-    ctx = {"runs": s.run_list(user=request.user)[:100], "pack": pack, "years": sorted(pack.poverty_lines),
+    runs = list(s.run_list(user=request.user).filter(kind__in=("households", "monitoring"))[:100])
+    for r in runs:
+        r.wider = s.covers_more_than(request.user, r)  # its totals are not this user's to read
+    ctx = {"runs": runs, "pack": pack, "years": sorted(pack.poverty_lines),
            "areas": list(s.assessable_areas(request.user)[:500]), "can_run": s.can_run_assessments(request.user),
            "packs": builtin_names(), "default_year": max(pack.poverty_lines)}
     return render(request, "policy/runs.html", ctx)
@@ -110,9 +113,10 @@ def run_detail(request, pk):
     results = s.run_household_results(user=request.user, run=run, passed=passed, reason=reason) \
         if run.kind == AssessmentRun.Kind.HOUSEHOLDS else None
     page = list(results[:200]) if results is not None else []
-    by_reason = [(code, (run.counts.get("by_reason") or {}).get(code, 0), REASON_LABELS.get(code, code))
-                 for code in (run.counts.get("by_reason") or {})]
-    return render(request, "policy/run.html", {"run": run, "results": page, "by_reason": by_reason,
+    counts = s.scoped_counts(request.user, run)
+    by_reason = [(code, n, REASON_LABELS.get(code, code)) for code, n in (counts.get("by_reason") or {}).items()]
+    return render(request, "policy/run.html", {"run": run, "counts": counts, "results": page, "by_reason": by_reason,
+                                               "partial": s.covers_more_than(request.user, run),
                                                "passed": request.GET.get("passed", ""), "reason": reason,
                                                "labels": REASON_LABELS})
 
