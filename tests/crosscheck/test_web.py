@@ -122,3 +122,11 @@ def test_pages_are_chinese_first_and_english_when_asked(client, cast):
     assert "Targets and progress" in text and "Projected" in text
     text = client.get("/crosscheck/").content.decode()
     assert "Cross-check lists" in text and "Urban commercial property" in text
+
+
+def test_an_ordinary_households_page_links_to_its_identification_check(client, cast):
+    ordinary, _ = household(VILLAGE_A, "O-1")
+    registered, _ = household(VILLAGE_A, "R-1", kind="建档立卡户", status="未脱贫")
+    login(client, cast["clerk_a"])
+    assert f"/crosscheck/identification/households/{ordinary.pk}/" in page(client.get(f"/households/{ordinary.pk}/"))
+    assert 'id="identification-link"' not in page(client.get(f"/households/{registered.pk}/"))
