@@ -196,6 +196,8 @@ def import_results(*, actor, path: Path, dry_run: bool = False) -> ImportResult:
                   for h in Household.objects.filter(number__in=numbers[i:i + 500])}
     spots: dict[tuple[str, int], SpotCheck | None] = {}
     sampled: dict[tuple[int, int], SampledHousehold] = {}
+    loaded: set[int] = set()
+    visible: dict[str, bool] = {"": False}  # county code → inside the actor's areas
     plan = []
     for i, r in enumerate(rows, start=2):
         def err(col, code, msg, i=i):
@@ -211,11 +213,13 @@ def import_results(*, actor, path: Path, dry_run: bool = False) -> ImportResult:
             err("结果", E.E_ENUM, f"“结果”应为 是 或 否，而不是“{result_s}” / result must be 是 or 否")
         h = households.get(number)
         county = h.village_id[:6] + "000000" if h else ""
-        try:
-            if h is None:
-                raise NotFound()
-            access_county(actor, county)
-        except NotFound:
+        if county not in visible:
+            try:
+                access_county(actor, county)
+                visible[county] = True
+            except NotFound:
+                visible[county] = False
+        if h is None or not visible[county]:
             err("户编号", E.E_UNKNOWN_HOUSEHOLD, f"未知的户编号“{number}” / unknown household number")
             continue
         if len(res.errors) > n_err:
@@ -230,7 +234,8 @@ def import_results(*, actor, path: Path, dry_run: bool = False) -> ImportResult:
         if ITEMS[item] == "survey":
             plan.append(("survey", spot, h, ok, r.get("备注", "")))
             continue
-        if spot.pk not in {k[0] for k in sampled}:
+        if spot.pk not in loaded:
+            loaded.add(spot.pk)
             sampled.update({(s.spot_check_id, s.household_id): s for s in
                             SampledHousehold.objects.filter(spot_check=spot).select_related("household")})
         s = sampled.get((spot.pk, h.pk))
