@@ -190,3 +190,39 @@ def test_registered_households_on_lists_are_scoped_to_the_user(cast, system_user
     assert [h.number for h in registered_on_lists(village_a, user=cast["clerk_a"])] == ["R-A"]
     with pytest.raises(NotFound):
         registered_on_lists(village_a, user=cast["clerk_b"])
+
+
+def test_an_excel_file_is_refused_with_a_hint_and_a_repeated_column_is_a_warning(system_user, tmp_path):
+    xlsx = tmp_path / "list.xlsx"
+    xlsx.write_bytes(b"PK\x03\x04" + b"\0" * 100)
+    with pytest.raises(ApplicationError) as e:
+        load_list(actor=system_user, kind="VEHICLE", path=xlsx)
+    assert e.value.code == "E_FILE_FORMAT" and "CSV UTF-8" in e.value.message
+    idn = new_id()
+    path = tmp_path / "dup.csv"
+    path.write_text(f"证件号码,车牌号,车牌号\n{idn},湘L1,湘L2\n", encoding="utf-8")
+    res = load_list(actor=system_user, kind="VEHICLE", path=path)
+    assert res.ok and len(res.warnings) == 1 and ListEntry.objects.get().data == {"车牌号": "湘L1"}
+
+
+def test_cli_writes_the_error_report_and_exits_1_without_printing_an_id(system_user, tmp_path, capsys):
+    import csv
+
+    from django.core.management import CommandError, call_command
+
+    good, bad = new_id(), new_id()
+    bad = bad[:17] + ("0" if bad[17] != "0" else "1")
+    path = list_csv(tmp_path, [{"证件号码": good, "单位": "甲"}, {"证件号码": bad, "单位": "乙"}], name="servants.csv")
+    with pytest.raises(CommandError) as e:
+        call_command("crosscheck_load", "PUBLIC_SERVANT", str(path))
+    assert e.value.returncode == 1
+    with open(tmp_path / "servants-errors.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows == [["工作表", "行号", "列", "错误代码", "说明"],
+                    ["财政供养人员", "3", "证件号码", "E_ID_CHECKSUM", rows[1][4]]]
+    out = capsys.readouterr()
+    assert "E_ID_CHECKSUM" in out.err and bad not in out.err + out.out + str(e.value) and good not in out.err
+    assert not ListVersion.objects.exists()
+    fixed = list_csv(tmp_path, [{"证件号码": good, "单位": "甲"}], name="servants.csv")
+    call_command("crosscheck_load", "财政供养人员", str(fixed))
+    assert "1 行 rows" in capsys.readouterr().out
