@@ -161,6 +161,13 @@ def _parse_votes(votes) -> tuple[int, int, int] | None:
     return counts
 
 
+def _event(h: Household, actor, type: str, message: str, now: dt.datetime, **parameters) -> None:
+    """A timeline line dated with the transition's own time (the clock tests and batches pass)."""
+    ev = event(h, actor, type, message, **parameters)
+    ev.at = now
+    ev.save()
+
+
 def _record_step(*, actor, case: Case, h: Household, from_state: str, action: str, opinion: str, reason: str,
                  votes, notice, files, now) -> Step:
     seq = case.steps.count() + 1
@@ -191,7 +198,7 @@ def _record_step(*, actor, case: Case, h: Household, from_state: str, action: st
         text += f"；理由：{reason}"
     elif opinion:
         text += f"；意见：{opinion}"
-    event(h, actor, "procedure", mask_text(text), case=case.pk, step=seq, action=action, to=case.state).save()
+    _event(h, actor, "procedure", mask_text(text), now, case=case.pk, step=seq, action=action, to=case.state)
     return step
 
 
@@ -425,8 +432,8 @@ def notice_create(*, actor, cases, level: str | None = None, area_code: str | No
                  after={"level": level, "start": now, "end": notice.end, "cases": [r.pk for r, _ in chosen]})
     until = timezone.localtime(notice.end).strftime("%Y-%m-%d")
     for r, h in chosen:
-        event(h, actor, "notice", f"列入{word}《{notice.title}》（{days} 天，至 {until}）", notice=notice.pk,
-              case=r.pk).save()
+        _event(h, actor, "notice", f"列入{word}《{notice.title}》（{days} 天，至 {until}）", now, notice=notice.pk,
+               case=r.pk)
         outcomes.append(Outcome(r.pk, h.number, h.head_name, True))
     return notice, outcomes
 
@@ -465,8 +472,8 @@ def objection_record(*, actor, notice: Notice, cases, content: str, received_at:
     audit.record(actor=actor, action="objection.record", object_type="notice", object_id=notice.pk,
                  area_code=notice.area_id, after={"objection": obj.pk, "cases": ids})
     for r in rows:
-        event(r.household, actor, "objection", f"《{notice.title}》收到异议，案件暂停办理", objection=obj.pk,
-              case=r.pk).save()
+        _event(r.household, actor, "objection", f"《{notice.title}》收到异议，案件暂停办理", now, objection=obj.pk,
+               case=r.pk)
     return obj
 
 
@@ -501,8 +508,8 @@ def objection_resolve(*, actor, objection: Objection, upheld: bool, resolution: 
                  reason=resolution[:500])
     verdict = "异议成立" if upheld else "异议不成立"
     for r in rows:
-        event(r.household, actor, "objection", f"《{notice.title}》异议已处理：{verdict}", objection=obj.pk,
-              case=r.pk).save()
+        _event(r.household, actor, "objection", f"《{notice.title}》异议已处理：{verdict}", now, objection=obj.pk,
+               case=r.pk)
     objection.resolved_at, objection.upheld = obj.resolved_at, obj.upheld
     return obj
 

@@ -102,7 +102,7 @@ def _case_context(request, case: Case, **extra) -> dict:
     return {
         "case": case, "h": case.household, "steps": steps, "rule": rule, "entry": entry,
         "can_act": role is not None and request.user.role == role and request.user.pk != case.last_actor_id,
-        "is_maker": request.user.pk == case.last_actor_id, "role_label": m.ROLE_LABELS.get(role or "", ""),
+        "is_maker": role is not None and request.user.role == role and request.user.pk == case.last_actor_id, "role_label": m.ROLE_LABELS.get(role or "", ""),
         "actions": [(a, m.ACTION_LABELS[a]) for a in mach.actions(case.state)],
         "methods": m.ELIMINATION_METHODS, "objections": case.objections.select_related("notice").all(),
         "events": case.household.events.select_related("actor")[:50], **extra,
