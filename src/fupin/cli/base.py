@@ -33,8 +33,12 @@ def cli_actor(username: str | None = None):
 
 class FupinCommand(BaseCommand):
     def execute(self, *args, **options):
+        from django.conf import settings
+        from django.utils import translation
+
         try:
-            with audit_context(source="cli"):
+            # Commands speak Chinese first (cli.md), whatever language a caller's thread has active.
+            with audit_context(source="cli"), translation.override(settings.LANGUAGE_CODE):
                 return super().execute(*args, **options)
         except ValidationFailed as exc:
             for e in exc.errors:
