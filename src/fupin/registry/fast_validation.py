@@ -31,7 +31,7 @@ from fupin.core.text import clean, digits_only, split_list
 from fupin.registry import choices as c
 from fupin.registry import validation as v
 
-MEMO_MAX = 50_000  # distinct cells remembered per column before the memo is emptied
+MEMO_MAX = 4096  # distinct cells remembered per column before the memo is emptied (bounded memory)
 _BAD = object()  # a cell (or row) that needs the reference parser: it has an error
 
 
@@ -64,15 +64,29 @@ class _Memo(dict):
         return value
 
 
-def _cell(sheet: str, h: str, read):
-    """A memo of one cell rule: `read(r)` calls validation._Row's readers on a one-cell row."""
+class _Direct(dict):
+    """The same interface as _Memo for columns whose cells hardly repeat (户编号, names, ID and
+    account numbers): computed every time, nothing remembered."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def __missing__(self, raw):
+        return self.fn(raw)
+
+
+def _cell(sheet: str, h: str, read, memo: bool = True):
+    """One cell rule: `read(r)` calls validation._Row's readers on a one-cell row."""
 
     def fn(raw):
         r = v._Row(sheet, None, {} if raw is None else {h: raw})
         value = read(r)
         return _BAD if r.errors else value
 
-    return _Memo(fn)
+    return _Memo(fn) if memo else _Direct(fn)
 
 
 # --- sheet 户 -------------------------------------------------------------------------------------
@@ -84,16 +98,16 @@ class HouseholdParser:
         self.area_exists = area_exists
         H = v.HOUSEHOLD_SHEET
 
-        def m(h, read):
-            return _cell(H, h, read)
+        def m(h, read, memo=True):
+            return _cell(H, h, read, memo)
 
-        self.number = m("户编号", lambda r: r.text("户编号", True, 40))
+        self.number = m("户编号", lambda r: r.text("户编号", True, 40), memo=False)
         self.kind = m("户类型", lambda r: r.enum("户类型", v._KINDS, default=c.HouseholdKind.REGISTERED))
         self.code = m("行政区划代码", self._code)
         self.group = m("村民小组", lambda r: r.text("村民小组", max_len=60))
-        self.head_name = m("户主姓名", lambda r: r.text("户主姓名", True))
-        self.head_id = m("户主证件号码", self._head_id)
-        self.phone = m("联系电话", self._phone)
+        self.head_name = m("户主姓名", lambda r: r.text("户主姓名", True), memo=False)
+        self.head_id = m("户主证件号码", self._head_id, memo=False)
+        self.phone = m("联系电话", self._phone, memo=False)
         self.year_registered = m("识别年度", lambda r: r.integer("识别年度", 2013, 2030, True))
         self.attribute = m("贫困户属性", lambda r: r.enum("贫困户属性", v._ATTRIBUTES, True))
         self.main_cause = m("主要致贫原因", lambda r: r.enum("主要致贫原因", c.CAUSES, True))
@@ -109,7 +123,7 @@ class HouseholdParser:
         self.arable = m("耕地面积", lambda r: r.money("耕地面积", False, None))
         self.forest = m("林地面积", lambda r: r.money("林地面积", False, None))
         self.bank_name = m("开户银行", lambda r: r.text("开户银行", max_len=100))
-        self.account = m("银行账号", self._account)
+        self.account = m("银行账号", self._account, memo=False)
         self.areas: dict[str, bool] = {}
 
     # cell rules that are more than one reader call: the same statements as parse_household
@@ -281,11 +295,11 @@ class MemberParser:
         self.today = today or dt.date.today()
         M = v.MEMBER_SHEET
 
-        def m(h, read):
-            return _cell(M, h, read)
+        def m(h, read, memo=True):
+            return _cell(M, h, read, memo)
 
-        self.number = m("户编号", lambda r: r.text("户编号", True, 40))
-        self.name = m("姓名", lambda r: r.text("姓名", True))
+        self.number = m("户编号", lambda r: r.text("户编号", True, 40), memo=False)
+        self.name = m("姓名", lambda r: r.text("姓名", True), memo=False)
         self.enums = [(name, m(h, lambda r, h=h, allowed=allowed: r.enum(h, allowed, True)))
                       for h, name, allowed in v.MEMBER_ENUMS]
         self.enum_headers = [h for h, _, _ in v.MEMBER_ENUMS]
