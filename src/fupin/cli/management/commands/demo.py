@@ -11,7 +11,13 @@ DEMO_USERS = [
     ("shatian", "township", "431027101000", "桂东县沙田镇"),
     ("shuizhuang", "village", "431027101200", "沙田镇水庄村"),
     ("auditor", "auditor", "431000000000", "审计管理员"),
+    # Maker-checker (domain.md section 7): a second person at each level to take the next step.
+    ("zhucun", "village", "431027101200", "水庄村驻村工作队"),
+    ("shatian2", "township", "431027101000", "沙田镇（复核）"),
+    ("guidong2", "county", "431027000000", "桂东县扶贫办（复核）"),
+    ("inspector", "inspector", "431027000000", "第三方评估组（抽查核验）"),
 ]
+DEMO_YEAR = 2017  # the seeded income year; 郴州's 2017 targets are domain.md section 10's
 DEMO_PASSWORD = "Fupin-Demo-2017"
 
 
@@ -37,6 +43,7 @@ class Command(FupinCommand):
             self.stdout.write(f"台账已有 {Household.objects.count():,} 户，跳过生成 / registry already seeded")
         else:
             call_command("seed", preset="chenzhou", households=o["households"], seed=o["seed"], stdout=self.stdout)
+            self._assessments(o["seed"])
         actor = cli_actor()
         for username, role, area, label in DEMO_USERS:
             user = User.objects.filter(username=username).first()
@@ -54,3 +61,25 @@ class Command(FupinCommand):
             self.stdout.write(f"演示数据就绪 / demo ready: {Household.objects.count():,} households")
             return
         call_command("serve", port=o["port"])
+
+    def _assessments(self, seed: int) -> None:
+        """Village attributes, the 2017 targets and the 2017 exit assessments, so that every page
+        has something to show on first start."""
+        import time
+
+        from fupin.areas.seeding import seed_village_attributes
+        from fupin.policy.area_exit import assess_counties, assess_villages
+        from fupin.policy.packs import get_pack
+        from fupin.policy.services import assess_households
+        from fupin.targets.services import target_set
+
+        started = time.monotonic()
+        actor, pack, city = cli_actor(), get_pack(), "431000000000"
+        n = seed_village_attributes(actor=actor, year=DEMO_YEAR, root=city, seed=seed)
+        target_set(actor=actor, area=city, year=DEMO_YEAR, villages=276, people=100_000, counties=["431027000000"])
+        run = assess_households(actor=actor, year=DEMO_YEAR, pack=pack, area=city)
+        villages = assess_villages(actor=actor, year=DEMO_YEAR, pack=pack, area=city)
+        assess_counties(actor=actor, year=DEMO_YEAR, pack=pack, area=city)
+        self.stdout.write(f"{DEMO_YEAR} 年评估 / assessments: {n} 村属性 village attributes, 目标 targets 276 村 / "
+                          f"100,000 人 / 桂东县; {run.counts['passed']:,} 户可退出 of {run.counts['households']:,}, "
+                          f"{villages.counts.get('passed', 0):,} 村可退出 ({time.monotonic() - started:.1f} s)")
