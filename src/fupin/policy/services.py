@@ -130,6 +130,11 @@ def _finish(run: AssessmentRun, counts: dict, *, actor, action: str) -> None:
 
 
 def _fail(run: AssessmentRun) -> None:
+    """Mark the run failed and remove any result rows it wrote: the parallel path commits each
+    worker's slice on its own, so a run failing in one worker would otherwise keep the others'."""
+    with connection.cursor() as cur:
+        for model in (HouseholdResult, MonitoringResult):
+            cur.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)} WHERE run_id = %s", [run.pk])
     AssessmentRun.objects.filter(pk=run.pk).update(status=AssessmentRun.Status.FAILED, finished_at=timezone.now())
 
 
