@@ -7,6 +7,7 @@ import datetime as dt
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from fupin.core.errors import ApplicationError, PermissionDenied
@@ -18,11 +19,11 @@ from fupin.policy.services import household_exit, household_monitoring
 from fupin.registry.selectors import access_household
 from fupin.web.views import scoped
 
-REASON_LABELS = {
-    "INCOME": "人均纯收入未超过贫困线", "FOOD": "未实现不愁吃", "CLOTHING": "未实现不愁穿",
-    "EDUCATION": "义务教育阶段有失学辍学", "MEDICAL": "有成员未参加基本医疗保险", "HOUSING": "住房不安全",
-    "WATER": "饮水不安全", "NO_INCOME_DATA": "无该年度收入记录", "NO_MEMBER": "无在户成员，无法评估",
-    "SPENDING": "刚性支出过大", "RISK": "发生风险事件",
+REASON_LABELS = {  # lazy: shown in the language of the request that renders them
+    "INCOME": _("人均纯收入未超过贫困线"), "FOOD": _("未实现不愁吃"), "CLOTHING": _("未实现不愁穿"),
+    "EDUCATION": _("义务教育阶段有失学辍学"), "MEDICAL": _("有成员未参加基本医疗保险"), "HOUSING": _("住房不安全"),
+    "WATER": _("饮水不安全"), "NO_INCOME_DATA": _("无该年度收入记录"), "NO_MEMBER": _("无在户成员，无法评估"),
+    "SPENDING": _("刚性支出过大"), "RISK": _("发生风险事件"),
 }
 
 
