@@ -66,11 +66,18 @@ class SheetSource:
     def rows(self) -> Iterator[tuple[int, dict]]:
         """(row number as Excel shows it, {header: raw value}); blank rows are skipped."""
         index = [(i, h) for i, h in enumerate(self.headers) if h and h in self._known]
+        # the usual file: every header known and each once, so a row is just zip(headers, cells)
+        width = len(self.headers) if len(index) == len(self.headers) else -1
+        headers = self.headers
         for number, cells in self._rows():  # type: ignore[operator]
-            if not any(_non_blank(c) for c in cells):
+            # most rows start with a non-blank 户编号; only the others need every cell looked at
+            if not (cells and _non_blank(cells[0])) and not any(_non_blank(c) for c in cells):
                 continue
             n = len(cells)
-            yield number, {h: (cells[i] if i < n else None) for i, h in index}
+            if n == width:
+                yield number, dict(zip(headers, cells, strict=True))
+            else:
+                yield number, {h: (cells[i] if i < n else None) for i, h in index}
 
     @property
     def _known(self) -> set[str]:
