@@ -1,28 +1,25 @@
 """Registry import (exchange-format.md, "Import semantics"; performance.md, import throughput).
 
-Two passes:
+One streaming pass, batch by batch (BATCH rows), sheet 户 then sheet 人, all inside ONE transaction:
 
-1. **Validate** (no transaction, nothing written). Sheet 户 then sheet 人 are streamed row by
-   row through fupin.registry.validation (parse_household / parse_member: the one place the
-   row rules live). The cross-row rules need the whole file, so a compact record is kept per
-   household (row, head name/ID, the head rows, member counts) and per ID number (the row it
-   first appeared on); database look-ups (existing 户编号, people active elsewhere, stored members
-   of updated households) run in batches of a few thousand. The parsed rows themselves are
-   spilled to an anonymous temporary file, so the ORM objects of the whole file are never held.
-   Memory therefore grows with the file only by those compact records: measured at about 0.5 KB
-   per member row (households included), i.e. roughly 200 MB on top of the process's ~125 MB
-   for the chenzhou preset's 405,000 members; plus, for .xlsx input, the sheet held by calamine
-   (see exchange_io). This is not yet "independent of file size" (performance.md): the cross-row
-   checks need every ID number and household of the file at hand.
-2. **Apply** (only when the file has no error and this is not a dry run): the spilled rows are
-   read back and written in batches (new rows by COPY on PostgreSQL / executemany elsewhere,
-   see _Rows; changed rows by bulk_update), all inside ONE transaction,
-   so that a failed or killed import leaves the registry exactly as it was. Every change gets an
-   audit row (attributed to the actor and the job) and each created or changed household one
-   readable HouseholdEvent.
+1. **Check** each row with fupin.registry.fast_validation, which gives exactly what
+   registry.validation.parse_household / parse_member give (the one place the row rules live)
+   but remembers each column's cell results and hands any row with an error to parse_*.
+2. **Cross-row rules** against temporary "scratch" tables (_Scratch) instead of Python dicts, so
+   that memory does not grow with the file: 户编号 and ID numbers already seen in the file, the
+   households a member row names (from sheet 户 or the system), people active elsewhere
+   (selectors.active_holders). Rules over whole households (head, emptiness, head mismatch,
+   members left out of the file) run at the end over the scratch tables.
+3. **Write** the batch at once while the file has shown no error and this is not a dry run: new
+   rows by COPY on PostgreSQL, sent by a second thread over the same connection (_CopyWriter) so
+   the server ingests batch k while Python reads batch k+1; executemany elsewhere (_Rows);
+   changed rows by bulk_update. Every change gets an audit row (attributed to the actor and the
+   job) and each created or changed household one readable HouseholdEvent.
 
-A dry run computes the same counts (created / changed / unchanged) by comparing with the stored
-rows, but writes nothing.
+A file with any error — found in a batch or at the end — and a dry run are rolled back as a whole
+(import_registry), so nothing is changed, exactly as when nothing was written; a killed process
+leaves an open transaction that the database discards. A dry run compares with the stored rows
+to count created / changed / unchanged, but writes nothing.
 """
 
 from __future__ import annotations
@@ -301,6 +298,7 @@ class _Scratch:
         self.hh, self.m, self.chg = f"fupin_imp_hh_{n}", f"fupin_imp_m_{n}", f"fupin_imp_chg_{n}"
         self.seq = 0
         self.chg_seq = 0
+        self._changes: list[tuple] = []
 
     def create(self) -> None:
         with self.conn.cursor() as c:
@@ -341,8 +339,6 @@ class _Scratch:
     def add_change(self, number: str, note: str) -> None:
         self.chg_seq += 1
         self._changes.append((self.chg_seq, number, note))
-
-    _changes: list
 
     def flush_changes(self) -> None:
         self.insert(self.chg, "seq, number, note", self._changes)
@@ -405,7 +401,6 @@ class _Importer:
         self.conn = connections[router.db_for_write(Household)]
         self.pg = self.conn.vendor == "postgresql"
         self.scratch = _Scratch(self.conn)
-        self.scratch._changes = []
         self.hp = HouseholdParser(area_exists=self.area_ok)
         self.mp = MemberParser()
         self.writer: _CopyWriter | None = None
@@ -896,9 +891,6 @@ class _Importer:
         r.changed = s.fetch(f"SELECT count(DISTINCT number) FROM {s.chg}")[0][0]
         r.unchanged = s.fetch(f"SELECT count(*) FROM {s.hh} h WHERE in_sheet AND NOT created AND NOT EXISTS "
                               f"(SELECT 1 FROM {s.chg} c WHERE c.number = h.number)")[0][0]
-
-    def close(self) -> None:
-        pass
 
 
 def import_registry(*, actor, xlsx: Path | None = None, households: Path | None = None, members: Path | None = None,
