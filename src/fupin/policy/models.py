@@ -74,9 +74,13 @@ class HouseholdResult(models.Model):
     bulk insert of millions of rows has to maintain besides the household's own."""
 
     pk = models.CompositePrimaryKey("run_id", "household_id")
+    # No database-level foreign keys: checking two of them per row is a large share of writing a
+    # province's results, and every id written was read from those tables in the same run (the ORM
+    # still refuses to delete a household or run that has results: PROTECT).
     run = models.ForeignKey(AssessmentRun, on_delete=models.PROTECT, related_name="household_results",
-                            db_index=False)
-    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="exit_results")
+                            db_index=False, db_constraint=False)
+    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="exit_results",
+                                  db_constraint=False)
     year = models.PositiveSmallIntegerField()
     per_capita = models.DecimalField("人均纯收入", max_digits=14, decimal_places=2, null=True)
     passed = models.BooleanField("可退出")
@@ -92,8 +96,9 @@ class MonitoringResult(models.Model):
 
     pk = models.CompositePrimaryKey("run_id", "household_id")
     run = models.ForeignKey(AssessmentRun, on_delete=models.PROTECT, related_name="monitoring_results",
-                            db_index=False)
-    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="monitoring_results")
+                            db_index=False, db_constraint=False)
+    household = models.ForeignKey("registry.Household", on_delete=models.PROTECT, related_name="monitoring_results",
+                                  db_constraint=False)
     category = models.CharField("监测类别", max_length=10, blank=True)
     triggers = models.CharField("触发原因", max_length=120, blank=True)
     can_eliminate = models.BooleanField("可消除风险", default=False)

@@ -83,7 +83,11 @@ def household_exit(household, *, year: int, pack: Pack, day: dt.date | None = No
     return ExitVerdict(year, day, pack, facts, rules.exit_reasons(facts, pack, year))
 
 
-def household_monitoring(household, *, day: dt.date, pack: Pack) -> rules.MonitoringVerdict:
+def household_monitoring(household, *, day: dt.date, pack: Pack) -> rules.MonitoringVerdict | None:
+    """6.5 for one household, or None for a registered household still 未脱贫 or 返贫: it is under
+    poverty assistance, not monitoring (the bulk run leaves it out the same way)."""
+    if household.kind == HouseholdKind.REGISTERED and household.status not in MONITORED_STATUSES:
+        return None
     facts = household_facts(household, day=day, pack=pack, income_years=(day.year, day.year - 1))
     return rules.monitoring(facts, pack, day.year, exited=household.kind == HouseholdKind.REGISTERED,
                             monitored=household.status == Status.MONITORED)
@@ -116,9 +120,38 @@ class _ResultWriter:
 
 def _start_run(*, actor, kind: str, year: int, day: dt.date, area: Area, pack: Pack, include_exited=False,
                job=None) -> AssessmentRun:
+    """The run row, committed at once with the process that runs it (so that a run whose process
+    was killed can be told from one still going, see _sweep_interrupted)."""
+    import os
+    import socket
+
+    _sweep_interrupted()
     return AssessmentRun.objects.create(kind=kind, year=year, as_of=day, area=area, include_exited=include_exited,
                                         pack_name=pack.name, pack_version=pack.version, pack_sha256=pack.sha256,
-                                        actor=actor, job=job)
+                                        actor=actor, job=job,
+                                        counts={"pid": os.getpid(), "host": socket.gethostname()})
+
+
+def _sweep_interrupted() -> int:
+    """Runs left 'running' by a process of this machine that no longer exists (killed, or the
+    machine restarted) are marked failed and their rows removed. Their rows were never read —
+    readers take succeeded runs only — this just keeps the run list and the table truthful."""
+    import os
+    import socket
+
+    host, swept = socket.gethostname(), 0
+    for run in AssessmentRun.objects.filter(status=AssessmentRun.Status.RUNNING):
+        pid = (run.counts or {}).get("pid")
+        if (run.counts or {}).get("host") != host or not isinstance(pid, int):
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            _fail(run)
+            swept += 1
+        except PermissionError:  # alive, someone else's process
+            pass
+    return swept
 
 
 def _finish(run: AssessmentRun, counts: dict, *, actor, action: str) -> None:
@@ -176,6 +209,21 @@ def _workers(total: int) -> int:
     return max(1, settings.FUPIN_ASSESS_WORKERS)
 
 
+def _die_with_parent(parent: int) -> None:
+    """A worker must not outlive a killed parent (it would go on writing rows for a run nobody
+    finishes): Linux delivers SIGKILL to it when the parent dies."""
+    import ctypes
+    import os
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
 def _in_children(slices, work) -> list[dict]:
     """Run work(index, id_range) -> dict in one forked process per slice; each child has its own
     database connection (the parent's are closed before the fork, so no socket is shared). A
@@ -186,12 +234,14 @@ def _in_children(slices, work) -> list[dict]:
     from django.db import connections
 
     connections.close_all()
+    parent = os.getpid()
     children = []
     for i, rng in enumerate(slices):
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child (coverage does not follow forks)
             os.close(r)
+            _die_with_parent(parent)
             code, out = 1, {"error": "worker failed"}
             try:
                 out, code = {"ok": work(i, rng)}, 0
