@@ -112,3 +112,16 @@ def test_pack_comparison_counts_households_passing_under_each_pack(client, cast,
     html = page.content.decode()
     assert 'id="pass-a">3<' in html  # A-1, B-1, A-3 under hunan
     assert 'id="pass-b">2<' in html  # A-3 (3,000.00) is not above 3,146
+
+
+def test_monitoring_run_lists_flagged_households_with_category_and_triggers(client, cast, system_user, start):
+    # Exited in 2016; 2021 income 9,000 for two people = 4,500 per person, below the 2021 threshold of 6,000.
+    make_household(system_user, "A-9", VILLAGE_A, size=2, 脱贫状态="已脱贫", 脱贫年度=2016, 收入年度=2021)
+    make_household(system_user, "A-8", VILLAGE_A, size=2, 脱贫状态="已脱贫", 脱贫年度=2016, 收入年度=2021,
+                   工资性收入=20000)  # 14,500 per person: no trigger, not listed
+    login(client, cast["county_officer"])
+    r = start({"kind": "monitoring", "area": COUNTY, "date": "2021-12-31"})
+    page = client.get(client.get(r["Location"])["Location"]).content.decode()
+    assert 'id="flagged"' in page
+    assert "A-9" in page and "脱贫不稳定户" in page and "INCOME" in page
+    assert "A-8" not in page

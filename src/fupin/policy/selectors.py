@@ -54,6 +54,16 @@ def run_household_results(*, user, run: AssessmentRun, passed: bool | None = Non
     return qs.select_related("household").order_by("household_id")
 
 
+def run_monitoring_results(*, user, run: AssessmentRun, category: str = ""):
+    """A monitoring run's flagged and eliminable households inside the user's areas."""
+    from fupin.policy.models import MonitoringResult
+
+    qs = MonitoringResult.objects.filter(run=run).filter(scope_q(user, "household__village_id"))
+    if category:
+        qs = qs.filter(category=category)
+    return qs.select_related("household").order_by("household_id")
+
+
 def covers_more_than(user, run: AssessmentRun) -> bool:
     """The run's area reaches beyond the user's areas."""
     return not (getattr(user, "is_superuser", False) or in_scope(user, run.area_id))
@@ -100,4 +110,5 @@ def assessable_areas(user):
 
 
 __all__ = ["access_run", "area_ranges", "assessable_areas", "can_run_assessments", "covers_more_than",
-           "household_results_by_year", "in_scope", "run_household_results", "run_list", "scoped_counts"]
+           "household_results_by_year", "in_scope", "run_household_results", "run_list", "run_monitoring_results",
+           "scoped_counts"]

@@ -114,10 +114,12 @@ def run_detail(request, pk):
     results = s.run_household_results(user=request.user, run=run, passed=passed, reason=reason) \
         if run.kind == AssessmentRun.Kind.HOUSEHOLDS else None
     page = list(results[:200]) if results is not None else []
+    flagged = list(s.run_monitoring_results(user=request.user, run=run, category=request.GET.get("category", ""))[:200]) \
+        if run.kind == AssessmentRun.Kind.MONITORING else []
     counts = s.scoped_counts(request.user, run)
     by_reason = [(code, n, REASON_LABELS.get(code, code)) for code, n in (counts.get("by_reason") or {}).items()]
     return render(request, "policy/run.html", {"run": run, "counts": counts, "results": page, "by_reason": by_reason,
-                                               "partial": s.covers_more_than(request.user, run),
+                                               "partial": s.covers_more_than(request.user, run), "flagged": flagged,
                                                "passed": request.GET.get("passed", ""), "reason": reason,
                                                "labels": REASON_LABELS})
 
