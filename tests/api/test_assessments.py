@@ -64,3 +64,24 @@ def test_runs_and_results_are_scoped(client, cast, homes):
     # A run over another county is not there at all.
     other = assess_households(actor=cast["city_officer"], year=2016, pack=get_pack(), area="431022000000")
     assert client.get(f"/api/assessment-runs/{other.pk}/").status_code == 404
+
+
+def test_reason_filter_matches_whole_codes_only(client, cast, homes, system_user):
+    # A-3 has no 2016 income record: NO_INCOME_DATA, which must not be listed under INCOME.
+    h = make_household(system_user, "A-3", VILLAGE_A, size=2)
+    h.incomes.all().delete()
+    run = assess_households(actor=cast["county_officer"], year=2016, pack=get_pack(), area=COUNTY)
+    login(client, cast["county_officer"])
+    income = client.get(f"/api/assessment-runs/{run.pk}/results/?reason=INCOME").json()["results"]
+    assert [r["household"] for r in income] == ["A-2"]
+    missing = client.get(f"/api/assessment-runs/{run.pk}/results/?reason=NO_INCOME_DATA").json()["results"]
+    assert [r["household"] for r in missing] == ["A-3"]
+
+
+def test_a_user_without_areas_cannot_assess_everything_by_leaving_out_the_area(cast):
+    from fupin.accounts.models import User
+    from fupin.core.errors import NotFound
+
+    nobody = User.objects.create(username="nobody", role="county")
+    with pytest.raises(NotFound):
+        assess_households(actor=nobody, year=2016, pack=get_pack())

@@ -125,3 +125,16 @@ def test_monitoring_run_lists_flagged_households_with_category_and_triggers(clie
     assert 'id="flagged"' in page
     assert "A-9" in page and "脱贫不稳定户" in page and "INCOME" in page
     assert "A-8" not in page
+
+
+def test_results_download_is_audited_with_rows_and_checksum(client, cast, homes, start):
+    import hashlib
+
+    from fupin.core.models import AuditEntry
+
+    login(client, cast["county_officer"])
+    loc = client.get(start({"area": COUNTY, "year": "2016"})["Location"])["Location"]
+    body = client.get(loc + "results.csv").getvalue()
+    e = AuditEntry.objects.get(action="policy.results_export")
+    assert e.actor == cast["county_officer"]
+    assert e.after == {"rows": 3, "sha256": hashlib.sha256(body).hexdigest()}

@@ -48,7 +48,11 @@ def run_household_results(*, user, run: AssessmentRun, passed: bool | None = Non
     if passed is not None:
         qs = qs.filter(passed=passed)
     if reason:
-        qs = qs.filter(reasons__contains=reason)
+        # Whole codes only: INCOME must not match NO_INCOME_DATA.
+        from django.db.models import Q
+
+        qs = qs.filter(Q(reasons=reason) | Q(reasons__startswith=reason + ";") | Q(reasons__endswith=";" + reason)
+                       | Q(reasons__contains=";" + reason + ";"))
     if village:
         qs = qs.filter(household__village_id__startswith=village)
     return qs.select_related("household").order_by("household_id")
@@ -74,13 +78,16 @@ def scoped_counts(user, run: AssessmentRun) -> dict:
     user's own households only (a township officer does not read the county's totals)."""
     if not covers_more_than(user, run) or run.kind != AssessmentRun.Kind.HOUSEHOLDS:
         return run.counts if not covers_more_than(user, run) else {}
-    rows = run_household_results(user=user, run=run).values_list("passed", "reasons")
+    from django.db.models import Count
+
     out = {"households": 0, "passed": 0, "failed": 0, "by_reason": {}}
-    for passed, reasons in rows.iterator(5000):
-        out["households"] += 1
-        out["passed" if passed else "failed"] += 1
+    # One row per distinct (verdict, reasons) combination: a few dozen, whatever the run's size.
+    for passed, reasons, n in (run_household_results(user=user, run=run).order_by()
+                               .values_list("passed", "reasons").annotate(n=Count("household_id"))):
+        out["households"] += n
+        out["passed" if passed else "failed"] += n
         for code in filter(None, reasons.split(";")):
-            out["by_reason"][code] = out["by_reason"].get(code, 0) + 1
+            out["by_reason"][code] = out["by_reason"].get(code, 0) + n
     return out
 
 

@@ -41,7 +41,9 @@ def _area_for(actor, code: str | None) -> Area:
         from fupin.accounts.access import area_ranges
 
         ranges = area_ranges(actor)
-        if getattr(actor, "is_superuser", False) or not ranges:
+        if not getattr(actor, "is_superuser", False) and not ranges:
+            raise NotFound("您没有管辖区域 / you have no areas")
+        if getattr(actor, "is_superuser", False):
             area = Area.objects.filter(parent__isnull=True).order_by("code").first()
             if area is None:
                 raise ApplicationError(E.E_INVALID, "尚未导入行政区划 / no areas loaded")
