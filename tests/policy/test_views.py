@@ -138,3 +138,11 @@ def test_results_download_is_audited_with_rows_and_checksum(client, cast, homes,
     e = AuditEntry.objects.get(action="policy.results_export")
     assert e.actor == cast["county_officer"]
     assert e.after == {"rows": 3, "sha256": hashlib.sha256(body).hexdigest()}
+
+
+def test_only_the_offices_compare_packs(client, cast, homes):
+    login(client, cast["clerk_a"])
+    page = client.get("/assess/packs/", {"a": "hunan", "b": "national-6pct", "year": "2016", "area": VILLAGE_A})
+    html = page.content.decode()
+    assert page.status_code == 200 and 'id="packs"' in html
+    assert 'id="compare-form"' not in html and 'id="comparison"' not in html

@@ -171,7 +171,9 @@ def packs(request):
     shown = [get_pack(n) for n in names]
     ctx = {"packs": shown, "current": get_pack(), "areas": list(s.assessable_areas(request.user)[:500])}
     a, b = request.GET.get("a"), request.GET.get("b")
-    if a and b and request.GET.get("area"):
+    # Comparing reads every household of the area twice: for the offices that set policy only.
+    ctx["can_compare"] = s.can_run_assessments(request.user)
+    if a and b and request.GET.get("area") and ctx["can_compare"]:
         if a not in names or b not in names:
             ctx["error"] = "未知的政策包 / unknown pack"
         else:
