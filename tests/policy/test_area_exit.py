@@ -18,6 +18,7 @@ from fupin.policy.area_exit import (
     assess_villages,
     describe_county,
     describe_village,
+    poor_on,
     poor_people_by_village,
     run_pack,
 )
@@ -25,7 +26,7 @@ from fupin.policy.models import AssessmentRun, CountyResult, VillageResult
 from fupin.policy.packs import builtin
 from fupin.policy.selectors_areas import latest_county_results, latest_village_results
 from fupin.registry.models import Household
-from fupin.registry.services import household_create
+from fupin.registry.services import household_create, household_set_status
 from tests.cast import COUNTY, OTHER_COUNTY_VILLAGE, VILLAGE_A, VILLAGE_B
 from tests.factories import family
 
@@ -110,6 +111,28 @@ def test_only_members_present_on_the_date_of_poor_households_are_counted(system_
     assert earlier.as_of == dt.date(2017, 5, 31)
 
 
+def test_incidence_counts_the_status_on_the_assessment_date_not_today(system_user):
+    """A 2017 run made after 2017 counts a household that exited in 2018 (or exited in 2018 and is
+    now 监测对象) as poor, and one registered only in 2018 as not yet poor."""
+    hh(system_user, VILLAGE_A, size=2, status="已脱贫", exit_year=2018)   # poor on 2017-12-31
+    monitored = hh(system_user, VILLAGE_A, size=3, status="已脱贫", exit_year=2019)
+    household_set_status(actor=system_user, household=monitored, status="监测对象", reason="测试 / test")
+    hh(system_user, VILLAGE_A, size=4, status="已脱贫", exit_year=2017)   # exited in 2017: not poor
+    later = hh(system_user, VILLAGE_A, size=5, status="已脱贫", exit_year=2016)
+    household_set_status(actor=system_user, household=later, status="监测对象", reason="测试 / test")  # not poor
+    hh(system_user, VILLAGE_A, size=1, 识别年度=2018)                     # registered after 2017
+    unknown = hh(system_user, VILLAGE_A, size=1)
+    household_set_status(actor=system_user, household=unknown, status="未脱贫", reason="测试 / test",
+                         year_registered=None)                              # year unknown: counts
+    attrs(VILLAGE_A, 1000)
+    run = assess_villages(actor=system_user, year=Y, pack=PACK, area=VILLAGE_A)
+    assert results(run)[VILLAGE_A].poor_people == 2 + 3 + 1
+    county = assess_counties(actor=system_user, year=Y, pack=PACK, area=COUNTY)
+    assert CountyResult.objects.get(run=county, county_id=COUNTY).poor_people == 2 + 3 + 1
+    run_2018 = assess_villages(actor=system_user, year=2018, pack=PACK, area=VILLAGE_A)
+    assert results(run_2018)[VILLAGE_A].poor_people == 3 + 1 + 1
+
+
 def test_villages_with_neither_households_nor_attributes_are_not_listed(system_user):
     hh(system_user, VILLAGE_A, size=2, kind="一般农户")   # an ordinary household alone does not list a village
     attrs(VILLAGE_B, 300)
@@ -128,14 +151,20 @@ def test_grouped_sql_agrees_with_counting_members_one_by_one(system_user):
         states = [(rnd.choice(["在户", "死亡", "迁出"]), "") for _ in range(size - 1)]
         states = [(s, rnd.choice(dates) if s != "在户" else "") for s, _ in states]
         kind = rnd.choice(["建档立卡户"] * 4 + ["一般农户"])
-        status = rnd.choice(["未脱贫", "返贫", "已脱贫"])
-        hh(system_user, rnd.choice(villages), size=size, kind=kind, status=status, states=states)
+        status = rnd.choice(["未脱贫", "返贫", "已脱贫", "监测对象"])
+        kw = {"识别年度": rnd.choice([2014, 2016, 2017, 2018])}
+        if status in ("已脱贫", "监测对象"):
+            kw["exit_year"] = rnd.choice([2016, 2017, 2018, 2019])
+        h = hh(system_user, rnd.choice(villages), size=size, kind=kind, status=status.replace("监测对象", "已脱贫"),
+               states=states, **kw)
+        if status == "监测对象" and kind == "建档立卡户":
+            household_set_status(actor=system_user, household=h, status=status, reason="测试 / test")
     county = Area.objects.get(code=COUNTY)
-    for day in (dt.date(2017, 12, 31), dt.date(2017, 12, 30), dt.date(2018, 6, 30)):
+    for day in (dt.date(2017, 12, 31), dt.date(2017, 12, 30), dt.date(2018, 6, 30), dt.date(2018, 12, 31)):
         expected: dict[str, int] = {}
         for h in Household.objects.filter(kind="建档立卡户").prefetch_related("members"):
             expected.setdefault(h.village_id, 0)
-            if h.status in ("未脱贫", "返贫"):
+            if poor_on(h.year_registered, h.status, h.exit_year, day.year):
                 expected[h.village_id] += sum(rules.present_on(m.state, m.state_date, day) for m in h.members.all())
         assert poor_people_by_village(county, day) == expected
         assert sum(expected.values()) > 0

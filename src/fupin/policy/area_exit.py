@@ -2,9 +2,10 @@
 
 The poor people of every village in the area come from ONE grouped SQL query per run (a
 province has about 30,000 villages: no query per village). The query restates
-rules.present_on — 在户, or 死亡/迁出 with a change date after the assessment date — as SQL;
-tests/policy/test_area_exit.py checks it against counting the ORM objects one by one with
-rules.present_on. The verdicts are rules.village_exit_reasons and rules.county_exit_reasons.
+rules.present_on — 在户, or 死亡/迁出 with a change date after the assessment date — and
+poor_on — the household's status on the assessment date, approximated from its 识别年度,
+today's status and 脱贫年度 — as SQL; tests/policy/test_area_exit.py checks it against
+counting the ORM objects one by one with rules.present_on and poor_on. The verdicts are rules.village_exit_reasons and rules.county_exit_reasons.
 
 Runs follow fupin.policy.services: the run row is committed first (status running); the result
 rows are inserted in one transaction that also marks the run succeeded and writes the audit row.
@@ -32,7 +33,7 @@ from fupin.policy.services import (
     _start_run,
     assessment_date,
 )
-from fupin.registry.choices import HouseholdKind
+from fupin.registry.choices import HouseholdKind, Status
 from fupin.registry.models import Household, Member
 
 BATCH = 5_000
@@ -42,21 +43,41 @@ def _poor_sql() -> str:
     h, m = Household._meta.db_table, Member._meta.db_table
     # present: the SQL form of rules.present_on(state, state_date, day)
     present = "(m.state = %(present)s OR (m.state_date IS NOT NULL AND m.state_date > %(day)s))"
+    # poor on the assessment date (see poor_on below): registered by Y and not yet exited by Y
+    poor = ("(h.year_registered IS NULL OR h.year_registered <= %(year)s) AND (h.status IN (%(s0)s, %(s1)s)"
+            " OR (h.status IN (%(s2)s, %(s3)s) AND h.exit_year > %(year)s))")
     return f"""
         SELECT h.village_id,
-               SUM(CASE WHEN h.status IN (%(s0)s, %(s1)s) AND {present} THEN 1 ELSE 0 END) AS poor
+               SUM(CASE WHEN {poor} AND {present} THEN 1 ELSE 0 END) AS poor
         FROM {h} h LEFT JOIN {m} m ON m.household_id = h.id
         WHERE h.village_id BETWEEN %(lo)s AND %(hi)s AND h.kind = %(kind)s
         GROUP BY h.village_id
     """
 
 
-def poor_people_by_village(area: Area, day: dt.date) -> dict[str, int]:
-    """{village code: 在户 members on `day` of its registered households with status 未脱贫 or
-    返贫} for every village of `area` that has a registered household (0 where none is poor)."""
+EXITED_OR_MONITORED = (Status.EXITED.value, Status.MONITORED.value)
+
+
+def poor_on(year_registered: int | None, status: str, exit_year: int | None, year: int) -> bool:
+    """Whether a registered household was poor (未脱贫 or 返贫) on the assessment date of `year`
+    (domain.md 6.2), as far as the registry can tell: it keeps today's status and exit year, not
+    a dated history of statuses. Poor then = registered by `year` (识别年度 empty or ≤ year) and
+    either not exited now (未脱贫/返贫), or exited after `year` (已脱贫/监测对象 with 脱贫年度 >
+    year). A 返贫 household has lost its exit year in the procedures, so it counts as poor for
+    every year since its registration."""
+    if year_registered is not None and year_registered > year:
+        return False
+    return status in NOT_EXITED or (status in EXITED_OR_MONITORED and exit_year is not None and exit_year > year)
+
+
+def poor_people_by_village(area: Area, day: dt.date, year: int | None = None) -> dict[str, int]:
+    """{village code: 在户 members on `day` of its registered households that were poor in
+    `year` (default day.year; see poor_on)} for every village of `area` that has a registered
+    household (0 where none is poor)."""
     lo, hi = code_range(area.code, area.level)
     params = {"present": rules.PRESENT, "day": day.isoformat() if connection.vendor == "sqlite" else day,
-              "s0": NOT_EXITED[0], "s1": NOT_EXITED[1], "lo": lo, "hi": hi,
+              "s0": NOT_EXITED[0], "s1": NOT_EXITED[1], "s2": EXITED_OR_MONITORED[0], "s3": EXITED_OR_MONITORED[1],
+              "year": day.year if year is None else year, "lo": lo, "hi": hi,
               "kind": HouseholdKind.REGISTERED.value}
     with connection.cursor() as cur:
         cur.execute(_poor_sql(), params)
@@ -80,7 +101,7 @@ class VillageRow:
 
 
 def _village_rows(area: Area, year: int, day: dt.date, pack: Pack) -> list[VillageRow]:
-    poor = poor_people_by_village(area, day)
+    poor = poor_people_by_village(area, day, year)
     attrs = _attributes(area, year)
     lo, hi = code_range(area.code, area.level)
     names = dict(Area.objects.filter(level=5, code__gte=lo, code__lte=hi).values_list("code", "name"))
@@ -154,7 +175,7 @@ def assess_counties(*, actor, year: int, pack: Pack, area: str | None = None, da
     counts = {"counties": 0, "passed": 0, "failed": 0, "villages_without_population": 0, "by_reason": {}}
     try:
         with transaction.atomic():
-            poor = poor_people_by_village(area_obj, day)
+            poor = poor_people_by_village(area_obj, day, year)
             attrs = _attributes(area_obj, year)
             spots = figures_for_counties(year, [c.code for c in counties])
             by_county: dict[str, list[int]] = {c.code: [0, 0] for c in counties}
