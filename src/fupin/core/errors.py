@@ -51,6 +51,7 @@ class ErrorCode(models.TextChoices):
     E_NOTICE_RUNNING = "E_NOTICE_RUNNING", "公示期未满 / the notice has not run its full length"
     E_NOTICE_SCOPE = "E_NOTICE_SCOPE", "案件不属于该公示范围或不在公示环节 / case not at this notice's step or area"
     E_MONITORING_TOO_SHORT = "E_MONITORING_TOO_SHORT", "纳入监测未满规定月数，不能消除风险 / monitored for too few months to eliminate the risk"
+    E_OBJECTION_UPHELD = "E_OBJECTION_UPHELD", "公示异议成立，本环节不能通过，只能驳回 / an objection to this step's notice was upheld: the case can only be rejected"
     E_ATTACHMENT = "E_ATTACHMENT", "附件类型或大小不符合要求 / attachment type or size not allowed"
     # spot check (domain.md 6.3)
     E_NOT_SAMPLED = "E_NOT_SAMPLED", "该户不在抽查样本中 / household not in the spot-check sample"
