@@ -12,6 +12,7 @@ from fupin.core.models import AuditEntry
 from fupin.policy.area_exit import assess_counties
 from fupin.policy.models import CountyResult
 from fupin.policy.packs import builtin
+from fupin.registry.services import household_set_status
 from fupin.spotchecks.models import SampledHousehold, SpotCheck, SurveyResponse
 from fupin.spotchecks.selectors import access_spot_check, figures
 from fupin.spotchecks.services import draw_sample, import_results, record_finding, record_survey
@@ -57,6 +58,18 @@ def test_draw_is_stratified_by_township_from_the_years_exited_households(county,
     assert {t: ordinary.filter(township_id=t).count() for t in (SHATIAN, QINGQUAN)} == {SHATIAN: 1, QINGQUAN: 1}
     assert AuditEntry.objects.filter(action="spotcheck.draw", object_id=str(spot.pk), actor_name="county_officer",
                                      area_code=county).count() == 1
+
+
+def test_a_household_exited_in_the_year_and_now_monitored_is_in_the_exited_pool(county, cast, system_user):
+    monitored = household(system_user, QINGQUAN_VILLAGE)                   # exited 2017, now 监测对象
+    household_set_status(actor=system_user, household=monitored, status="监测对象", reason="测试 / test")
+    earlier = household(system_user, QINGQUAN_VILLAGE, exit_year=2016)     # exited 2016, now 监测对象
+    household_set_status(actor=system_user, household=earlier, status="监测对象", reason="测试 / test")
+    spot = draw_sample(actor=cast["county_officer"], county=county, year=Y, seed=7, share=100)
+    assert spot.exited_total == 13 + 1
+    assert monitored.number in drawn(spot) and earlier.number not in drawn(spot)
+    sampled = SampledHousehold.objects.get(spot_check=spot, household=monitored)
+    assert (sampled.part, sampled.township_id) == ("exited", QINGQUAN)
 
 
 def test_default_share_is_the_packs_20_percent(county, cast):

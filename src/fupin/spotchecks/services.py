@@ -35,6 +35,9 @@ def _need(ok: bool, what: str) -> None:
         raise PermissionDenied(f"无权{what} / not allowed to {'draw the sample' if what == '抽样' else 'record results'}")
 
 
+EXITED_STATUSES = (Status.EXITED.value, Status.MONITORED.value)  # exits of the year, also those now monitored
+
+
 def _township_of(villages: dict[str, str | None], village: str) -> str:
     return villages.get(village) or village[:9] + "000"
 
@@ -42,7 +45,9 @@ def _township_of(villages: dict[str, str | None], village: str) -> str:
 def draw_sample(*, actor, county, year: int, seed: int, share: Decimal | int | str | None = None) -> SpotCheck:
     """Draw (or re-draw) the county's sample for `year` (domain.md 6.3).
 
-    The exited part: registered households with status 已脱贫 and 脱贫年度 = year; the ordinary
+    The exited part: registered households with 脱贫年度 = year and status 已脱贫 or 监测对象 (it
+    exited in `year` and was taken under monitoring since: still an exit of that year). A 返贫
+    household has lost its 脱贫年度 in the procedures and is not drawn. The ordinary
     part: the county's 一般农户, at the same share; both stratified by township. `share`
     defaults to the pack's county_exit.sample_share (20%). Drawing again with the same seed and
     share changes nothing; with another seed or share the sample is replaced, which is refused
@@ -75,7 +80,7 @@ def draw_sample(*, actor, county, year: int, seed: int, share: Decimal | int | s
         villages = dict(Area.objects.filter(level=5, code__gte=lo, code__lte=hi).values_list("code", "parent_id"))
         in_county = Household.objects.filter(village_id__gte=lo, village_id__lte=hi)
         exited = [(hid, number, _township_of(villages, v)) for hid, number, v in in_county.filter(
-            kind=HouseholdKind.REGISTERED, status=Status.EXITED, exit_year=year).values_list("id", "number", "village_id")]
+            kind=HouseholdKind.REGISTERED, status__in=EXITED_STATUSES, exit_year=year).values_list("id", "number", "village_id")]
         ordinary = [(hid, number, _township_of(villages, v)) for hid, number, v in in_county.filter(
             kind=HouseholdKind.ORDINARY).values_list("id", "number", "village_id")]
         now = timezone.now()
