@@ -188,3 +188,32 @@ def test_public_read_needs_no_login_and_staff_pages_are_scoped(crew, household_f
     client.force_login(crew["township_officer"])
     assert client.get(f"/procedures/notices/{notice.pk}/").status_code == 200
     assert Notice.objects.count() == 1
+
+
+def test_an_upheld_objection_leaves_only_a_rejection(crew, household_for):
+    """Resolving an objection lifts the suspension either way, but once it is upheld the step whose
+    notice it was raised against cannot be approved — only rejected (domain.md 7)."""
+    cases = _at_village_notice(crew, household_for, n=2)
+    notice, _ = ps.notice_create(actor=crew["clerk_a"], cases=cases, now=T0)
+    end = notice.end
+    upheld = ps.objection_record(actor=crew["clerk_a"], notice=notice, cases=[cases[0]], content="子女在城里买房",
+                                 now=T0)
+    dismissed = ps.objection_record(actor=crew["clerk_a"], notice=notice, cases=[cases[1]], content="反映收入偏高",
+                                    now=T0)
+    ps.objection_resolve(actor=crew["township_officer"], objection=upheld, upheld=True, resolution="属实", now=end)
+    ps.objection_resolve(actor=crew["township_officer"], objection=dismissed, upheld=False, resolution="不属实",
+                         now=end)
+    for c in cases:
+        c.refresh_from_db()
+        assert not c.suspended
+    with pytest.raises(ApplicationError) as e:
+        ps.case_act(actor=person(crew, cases[0]), case=cases[0], action=m.APPROVE, now=end)
+    assert e.value.code == "E_OBJECTION_UPHELD" and "异议成立" in e.value.message and "rejected" in e.value.message
+    cases[0].refresh_from_db()
+    assert cases[0].state == "village_notice"
+    out = ps.batch_act(actor=person(crew, cases[0]), cases=cases, action=m.APPROVE, now=end)
+    assert [(o.case_id, o.done, o.code) for o in out] == [(cases[0].pk, False, "E_OBJECTION_UPHELD"),
+                                                          (cases[1].pk, True, "")]
+    ps.case_act(actor=person(crew, cases[0]), case=cases[0], action=m.REJECT, opinion="异议属实：城区有房", now=end)
+    cases[0].refresh_from_db()
+    assert cases[0].state == "rejected" and cases[0].closed

@@ -247,6 +247,13 @@ def _notice_entry(case: Case, level: str) -> NoticeEntry | None:
             .select_related("notice").first())
 
 
+def _upheld_objection(case: Case) -> bool:
+    """An objection upheld against the notice the case is on for the step it waits at: resolving it
+    lifts the suspension, but that step can then only be rejected (domain.md 7)."""
+    return Objection.objects.filter(cases=case, upheld=True, notice__entries__case=case,
+                                    notice__entries__state=case.state).exists()
+
+
 @transaction.atomic
 def case_act(*, actor, case: Case, action: str, opinion: str = "", votes=None, attachments=(),
              expected_version: int | None = None, method: str = "", now: dt.datetime | None = None) -> Case:
@@ -257,7 +264,8 @@ def case_act(*, actor, case: Case, action: str, opinion: str = "", votes=None, a
     level (E_PERMISSION); the case was changed since `expected_version` (E_CONFLICT); an objection
     suspends it (E_CASE_SUSPENDED); the actor took the previous step (E_MAKER_CHECKER, domain.md 7);
     a rejection has no reason; a review lacks a majority (E_VOTES); its notice is missing or still
-    running (E_NOTICE_REQUIRED / E_NOTICE_RUNNING); a risk elimination comes before the pack's months
+    running (E_NOTICE_REQUIRED / E_NOTICE_RUNNING), or an objection to that notice was upheld
+    (E_OBJECTION_UPHELD: only a rejection is left); a risk elimination comes before the pack's months
     (E_MONITORING_TOO_SHORT, domain.md 6.5)."""
     now = _now(now)
     row = Case.objects.select_for_update().filter(pk=case.pk).first()
@@ -288,6 +296,8 @@ def case_act(*, actor, case: Case, action: str, opinion: str = "", votes=None, a
         if not opinion:
             raise ApplicationError(E.E_REASON_REQUIRED, "驳回须填写理由 / a rejection needs a reason")
     else:
+        if _upheld_objection(row):
+            raise ApplicationError(E.E_OBJECTION_UPHELD)
         if rule.votes and (counts is None or not m.votes_pass(*counts)):
             raise ApplicationError(E.E_VOTES, "民主评议须填写票数，且同意票过半数 / the review needs vote counts "
                                               "with a majority in favour")
@@ -481,7 +491,8 @@ def objection_record(*, actor, notice: Notice, cases, content: str, received_at:
 def objection_resolve(*, actor, objection: Objection, upheld: bool, resolution: str,
                       now: dt.datetime | None = None) -> Objection:
     """Record how an objection was resolved (by whom, when, upheld or not); its cases resume unless
-    another unresolved objection still names them. An upheld objection is followed by a rejection."""
+    another unresolved objection still names them. An upheld objection is followed by a rejection:
+    case_act refuses to approve the step whose notice it was upheld against (E_OBJECTION_UPHELD)."""
     now = _now(now)
     notice = objection.notice
     if not _notice_in_scope(actor, notice):
