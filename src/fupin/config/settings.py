@@ -165,6 +165,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Imports larger than this many bytes go to the background from the web upload page.
 IMPORT_BACKGROUND_BYTES = env.int("FUPIN_IMPORT_BACKGROUND_BYTES", default=2_000_000)
+# Largest cross-check list (fupin.crosscheck) accepted from the web upload page; larger files are refused unread.
+LIST_UPLOAD_MAX_BYTES = env.int("FUPIN_LIST_UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],

@@ -30,6 +30,7 @@ class ErrorCode(models.TextChoices):
     E_EXIT_YEAR = "E_EXIT_YEAR", "脱贫年度与脱贫状态不符 / exit year disagrees with status"
     # application
     E_FILE_FORMAT = "E_FILE_FORMAT", "文件无法读取 / file cannot be read"
+    E_FILE_TOO_LARGE = "E_FILE_TOO_LARGE", "文件超过大小上限 / file over the size limit"
     E_NOT_FOUND = "E_NOT_FOUND", "未找到 / not found"
     E_PERMISSION = "E_PERMISSION", "无权限 / permission denied"
     E_REASON_REQUIRED = "E_REASON_REQUIRED", "必须填写理由 / a reason is required"
