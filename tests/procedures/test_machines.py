@@ -263,3 +263,50 @@ def test_take_helper_walks_every_procedure(crew, household_for):
         case = open_case(crew, name, household_for(name), T0)
         t = take(crew, case, T0)
         assert case.steps.count() == 2 and t > T0
+
+
+def _monitored(crew, household_for):
+    h = household_for("monitoring")
+    case = open_case(crew, "monitoring", h, T0)
+    t = advance_to(crew, case, "monitored", T0)
+    return h, case, t
+
+
+def test_risk_elimination_needs_no_trigger_and_someone_able_to_work(crew, household_for):
+    """domain.md 6.5: the risk is eliminated only when no trigger holds on the check date and at least
+    one member present is 普通劳动力 or 技能劳动力 — checked when the village proposes it and again
+    when the county decides."""
+    h, case, t = _monitored(crew, household_for)
+    h.incomes.update(wage=0)  # 3,500 yuan for three: below the 2017 threshold
+    with pytest.raises(ApplicationError) as e:
+        ps.case_act(actor=person(crew, case), case=case, action=m.APPROVE, method="帮扶后消除", now=t)
+    assert e.value.code == "E_CASE_PRECONDITION" and "人均纯收入低于监测标准" in e.value.message
+    assert "INCOME" in e.value.message and e.value.extra["triggers"] == ["INCOME"]
+    h.incomes.update(wage=6000)
+    h.members.update(labour="无劳动力")
+    with pytest.raises(ApplicationError) as e:
+        ps.case_act(actor=person(crew, case), case=case, action=m.APPROVE, method="帮扶后消除", now=t)
+    assert e.value.code == "E_CASE_PRECONDITION" and "劳动力" in e.value.message
+    h.members.update(labour="普通劳动力")
+    t = advance_to(crew, case, "elimination_county", t)  # proposed and passed by the township
+    # the county decides half a year later: the income has dropped meanwhile
+    h.incomes.update(wage=0)
+    late = case.monitored_since + dt.timedelta(days=200)
+    with pytest.raises(ApplicationError) as e:
+        ps.case_act(actor=person(crew, case), case=case, action=m.APPROVE, now=late)
+    assert e.value.code == "E_CASE_PRECONDITION" and "INCOME" in e.value.message
+    case.refresh_from_db()
+    assert case.state == "elimination_county"
+    h.incomes.update(wage=6000)
+    ps.case_act(actor=person(crew, case), case=case, action=m.APPROVE, now=late)
+    case.refresh_from_db()
+    assert case.state == "eliminated"
+
+
+def test_risk_elimination_in_a_year_without_a_threshold_says_so(crew, household_for):
+    h, case, t = _monitored(crew, household_for)
+    h.incomes.update(year=2019)  # the 2019 income is recorded; the pack has no monitoring threshold for 2019
+    with pytest.raises(ApplicationError) as e:
+        ps.case_act(actor=person(crew, case), case=case, action=m.APPROVE, method="帮扶后消除",
+                    now=t.replace(year=2019))
+    assert e.value.code == "E_POLICY_YEAR" and "2019" in e.value.message

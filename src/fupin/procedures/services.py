@@ -247,6 +247,32 @@ def _notice_entry(case: Case, level: str) -> NoticeEntry | None:
             .select_related("notice").first())
 
 
+# domain.md 6.5 triggers, as the elimination refusal names them
+TRIGGER_LABELS = {"INCOME": "人均纯收入低于监测标准", "SPENDING": "刚性支出过大", "FOOD": "未实现不愁吃",
+                  "CLOTHING": "未实现不愁穿", "EDUCATION": "义务教育阶段有失学辍学", "MEDICAL": "有成员未参加基本医疗保险",
+                  "HOUSING": "住房不安全", "WATER": "饮水不安全", "RISK": "发生风险事件",
+                  "NO_INCOME_DATA": "无收入记录", "NO_MEMBER": "无在户成员"}
+
+
+def _check_risk_eliminated(h: Household, now: dt.datetime) -> None:
+    """domain.md 6.5: the risk may be eliminated (proposed by the village, decided by the county)
+    only when, on the check date (the step's local date), no trigger holds and at least one 在户
+    member is 普通劳动力 or 技能劳动力. A pack without a threshold for that year raises E_POLICY_YEAR."""
+    from fupin.policy.services import household_monitoring
+
+    verdict = household_monitoring(h, day=timezone.localdate(now), pack=get_pack())
+    if verdict is None or h.status != c.Status.MONITORED:
+        raise ApplicationError(E.E_CASE_PRECONDITION, "该户已不是监测对象 / the household is no longer monitored")
+    if verdict.can_eliminate:
+        return
+    if verdict.triggers:
+        words = "、".join(TRIGGER_LABELS.get(t, t) for t in verdict.triggers)
+        raise ApplicationError(E.E_CASE_PRECONDITION, f"风险未消除：{words} / the risk persists: "
+                               f"{', '.join(verdict.triggers)}", triggers=list(verdict.triggers))
+    raise ApplicationError(E.E_CASE_PRECONDITION, "风险消除须至少一名在户成员为普通劳动力或技能劳动力 / elimination "
+                           "needs at least one present member able to work", triggers=[])
+
+
 def _upheld_objection(case: Case) -> bool:
     """An objection upheld against the notice the case is on for the step it waits at: resolving it
     lifts the suspension, but that step can then only be rejected (domain.md 7)."""
@@ -265,7 +291,8 @@ def case_act(*, actor, case: Case, action: str, opinion: str = "", votes=None, a
     suspends it (E_CASE_SUSPENDED); the actor took the previous step (E_MAKER_CHECKER, domain.md 7);
     a rejection has no reason; a review lacks a majority (E_VOTES); its notice is missing or still
     running (E_NOTICE_REQUIRED / E_NOTICE_RUNNING), or an objection to that notice was upheld
-    (E_OBJECTION_UPHELD: only a rejection is left); a risk elimination comes before the pack's months
+    (E_OBJECTION_UPHELD: only a rejection is left); a risk elimination is proposed or decided while a
+    6.5 trigger holds or no present member can work (E_CASE_PRECONDITION) or before the pack's months
     (E_MONITORING_TOO_SHORT, domain.md 6.5)."""
     now = _now(now)
     row = Case.objects.select_for_update().filter(pk=case.pk).first()
@@ -315,6 +342,8 @@ def case_act(*, actor, case: Case, action: str, opinion: str = "", votes=None, a
                 raise ApplicationError(E.E_INVALID, "请选择风险消除方式（帮扶后消除 / 自然消除） / choose how the risk "
                                                     "was eliminated")
             row.elimination_method = method
+        if rule.method or rule.min_months:
+            _check_risk_eliminated(h, now)
         if rule.min_months:
             need = get_pack().min_months_before_elimination
             if row.monitored_since is None or m.months_between(row.monitored_since, now) < need:
