@@ -99,3 +99,34 @@ def test_batch_approval_overlapping_single_ones_makes_one_transition_per_case(cr
             assert Step.objects.filter(case=c).count() == before[c.pk] + 1
             c.refresh_from_db()
             assert c.state == "county_decision"
+
+
+def test_two_procedures_ending_at_once_on_one_household_check_each_other(crew, household_for):
+    """An exit and a removal (清退) of one household reach their outcome at the same moment. Done one
+    after the other, exit then removal is fine (the household ends 一般农户), while removal then exit
+    is refused (exit needs a 建档立卡户). The household row is locked with the case, so the second
+    outcome checks its precondition against what the first one wrote: never 一般农户 yet 已脱贫."""
+    from fupin.registry.models import Household
+    from tests.procedures.helpers import person, requirements
+
+    for trial in range(TRIALS // 5):
+        h = household_for("exit")
+        cases, t = [], T0
+        for name in ("exit", "adjustment:removal"):
+            case = open_case(crew, name, h, T0)
+            t = max(t, advance_to(crew, case, "announcement", T0))
+            cases.append(case)
+        jobs = []
+        for case in cases:
+            kw, t = requirements(crew, case, t)
+            u = person(crew, case)
+            jobs.append(lambda case=case, kw=kw, u=u, t=t: ps.case_act(
+                actor=u, case=Case(pk=case.pk), action=m.APPROVE, now=t, **kw))
+        results = _race(jobs)
+        h = Household.objects.get(pk=h.pk)
+        assert (h.kind, h.status) != ("一般农户", "已脱贫"), (trial, results)
+        exit_ok, removal_ok = results[0][0], results[1][0]
+        assert removal_ok and (h.kind, h.status, h.exit_year) == ("一般农户", "", None), (trial, results)
+        if not exit_ok:
+            assert results[0][1] == "E_CASE_PRECONDITION"
+            assert Case.objects.get(pk=cases[0].pk).state == "announcement"

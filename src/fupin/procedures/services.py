@@ -298,7 +298,8 @@ def case_act(*, actor, case: Case, action: str, opinion: str = "", votes=None, a
     row = Case.objects.select_for_update().filter(pk=case.pk).first()
     if row is None:
         raise NotFound()
-    h = Household.objects.get(pk=row.household_id)
+    # the household too: another procedure's outcome may be changing it (its precondition is checked below)
+    h = Household.objects.select_for_update().get(pk=row.household_id)
     if not in_scope(actor, h.village_id):
         raise NotFound()
     if expected_version is not None and row.version != expected_version:
