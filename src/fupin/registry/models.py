@@ -15,19 +15,21 @@ MONEY = {"max_digits": 14, "decimal_places": 2, "default": Decimal("0")}
 class Household(BaseModel):
     number = models.CharField("户编号", max_length=40, unique=True)
     kind = models.CharField("户类型", max_length=8, choices=c.HouseholdKind.choices, default=c.HouseholdKind.REGISTERED)
+    # Indexed through (village, status) and (village, number) below; a third index on the same
+    # leading column (and PostgreSQL's pattern_ops twin) only slowed every write.
     village = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="households",
-                                verbose_name="村")
+                                verbose_name="村", db_index=False)
     group = models.CharField("村民小组", max_length=60, blank=True)
     head_name = models.CharField("户主姓名", max_length=60, db_index=True)
     head_initials = models.CharField("户主姓名拼音首字母", max_length=30, blank=True, db_index=True)
     phone = models.CharField("联系电话", max_length=12, blank=True)
     bank_name = models.CharField("开户银行", max_length=100, blank=True)
-    bank_account = models.CharField("银行账号", max_length=25, blank=True, db_index=True)
+    bank_account = models.CharField("银行账号", max_length=25, blank=True)  # indexed in Meta: exact match only
     year_registered = models.PositiveSmallIntegerField("识别年度", null=True, blank=True)
     attribute = models.CharField("贫困户属性", max_length=8, choices=c.Attribute.choices, blank=True)
     main_cause = models.CharField("主要致贫原因", max_length=10, choices=c.Cause.choices, blank=True)
     other_causes = models.JSONField("其他致贫原因", default=list, blank=True)
-    status = models.CharField("脱贫状态", max_length=6, choices=c.Status.choices, blank=True, db_index=True)
+    status = models.CharField("脱贫状态", max_length=6, choices=c.Status.choices, blank=True)  # in (village|kind, status)
     exit_year = models.PositiveSmallIntegerField("脱贫年度", null=True, blank=True)
     # living conditions
     food_ok = models.BooleanField("不愁吃", default=True)
@@ -46,7 +48,8 @@ class Household(BaseModel):
         verbose_name_plural = "户"
         indexes = [models.Index(fields=["village", "status"]), models.Index(fields=["kind", "status"]),
                    # keyset paging of lists in (village, 户编号) order
-                   models.Index(fields=["village", "number"], name="registry_hh_village_number")]
+                   models.Index(fields=["village", "number"], name="registry_hh_village_number"),
+                   models.Index(fields=["bank_account"], name="registry_hh_bank_account")]
 
     def __str__(self) -> str:
         return f"{self.number} {self.head_name}"
@@ -56,7 +59,7 @@ class Member(BaseModel):
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="members")
     name = models.CharField("姓名", max_length=60, db_index=True)
     name_initials = models.CharField("姓名拼音首字母", max_length=30, blank=True, db_index=True)
-    id_number = models.CharField("证件号码", max_length=18, db_index=True)
+    id_number = models.CharField("证件号码", max_length=18)  # indexed in Meta: exact match only
     relation = models.CharField("与户主关系", max_length=6, choices=c.choices(c.RELATIONS))
     sex = models.CharField("性别", max_length=1, choices=c.choices(c.SEXES))
     birth_date = models.DateField("出生日期")
@@ -78,6 +81,7 @@ class Member(BaseModel):
         ordering = ["household_id", "id"]
         verbose_name = "成员"
         verbose_name_plural = "成员"
+        indexes = [models.Index(fields=["id_number"], name="registry_member_id_number")]
         constraints = [
             # One person is an active member of at most one household (domain.md section 4).
             models.UniqueConstraint(fields=["id_number"], condition=Q(state="在户"), name="uniq_active_person"),
