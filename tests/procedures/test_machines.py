@@ -310,3 +310,25 @@ def test_risk_elimination_in_a_year_without_a_threshold_says_so(crew, household_
         ps.case_act(actor=person(crew, case), case=case, action=m.APPROVE, method="帮扶后消除",
                     now=t.replace(year=2019))
     assert e.value.code == "E_POLICY_YEAR" and "2019" in e.value.message
+
+
+def test_the_six_months_are_counted_on_local_dates(crew, household_for):
+    """Monitored from 1 June 00:30 Beijing time (31 May in UTC): the risk may be eliminated from
+    1 December 00:30 — six calendar months on the dates people read, not five as in UTC."""
+    tz = T0.tzinfo
+    case = open_case(crew, "monitoring", household_for("monitoring"), dt.datetime(2017, 5, 10, 9, 0, tzinfo=tz))
+    t = advance_to(crew, case, "county_decision", case.opened_at)
+    since = dt.datetime(2017, 6, 1, 0, 30, tzinfo=tz)
+    assert t < since
+    ps.case_act(actor=person(crew, case), case=case, action=m.APPROVE, now=since)
+    case.refresh_from_db()
+    assert case.state == "monitored" and case.monitored_since == since
+    advance_to(crew, case, "elimination_county", since)
+    decide = dt.datetime(2017, 12, 1, 0, 30, tzinfo=tz)
+    assert (since.astimezone(dt.UTC).day, decide.astimezone(dt.UTC).day) == (31, 30)
+    with pytest.raises(ApplicationError) as e:
+        ps.case_act(actor=person(crew, case), case=case, action=m.APPROVE, now=(decide - dt.timedelta(hours=1)).astimezone(dt.UTC))
+    assert e.value.code == "E_MONITORING_TOO_SHORT"
+    ps.case_act(actor=person(crew, case), case=case, action=m.APPROVE, now=decide.astimezone(dt.UTC))  # as timezone.now()
+    case.refresh_from_db()
+    assert case.state == "eliminated"

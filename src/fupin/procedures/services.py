@@ -347,7 +347,9 @@ def case_act(*, actor, case: Case, action: str, opinion: str = "", votes=None, a
             _check_risk_eliminated(h, now)
         if rule.min_months:
             need = get_pack().min_months_before_elimination
-            if row.monitored_since is None or m.months_between(row.monitored_since, now) < need:
+            # calendar months as people count them: local dates (a UTC date is a day behind before 08:00)
+            if row.monitored_since is None or m.months_between(timezone.localdate(row.monitored_since),
+                                                               timezone.localdate(now)) < need:
                 raise ApplicationError(E.E_MONITORING_TOO_SHORT,
                                        f"纳入监测须满 {need} 个月才能消除风险 / monitored for at least {need} months "
                                        f"before elimination", months=need)
