@@ -226,3 +226,13 @@ def test_cli_writes_the_error_report_and_exits_1_without_printing_an_id(system_u
     fixed = list_csv(tmp_path, [{"证件号码": good, "单位": "甲"}], name="servants.csv")
     call_command("crosscheck_load", "财政供养人员", str(fixed))
     assert "1 行 rows" in capsys.readouterr().out
+
+
+def test_a_file_over_max_bytes_is_refused_unread_and_changes_nothing(system_user, tmp_path):
+    path = list_csv(tmp_path, [{"证件号码": new_id()} for _ in range(100)], name="名单.csv")
+    with pytest.raises(ApplicationError) as e:
+        load_list(actor=system_user, kind="VEHICLE", path=path, max_bytes=path.stat().st_size - 1)
+    assert e.value.code == "E_FILE_TOO_LARGE" and "名单.csv 大小" in e.value.message
+    assert not ListVersion.objects.exists()
+    res = load_list(actor=system_user, kind="VEHICLE", path=path, max_bytes=path.stat().st_size)
+    assert res.ok and res.version.rows == 100

@@ -2,9 +2,11 @@
 table, versions and counts, the identification verdict of one household and of an area, targets
 and progress — no full ID number in any page, and nothing outside the user's areas."""
 
+import hashlib
 import re
 
 import pytest
+from django.test import Client
 
 from fupin.crosscheck.models import ListVersion
 from fupin.crosscheck.services import load_list
@@ -48,6 +50,52 @@ def test_a_bad_file_shows_every_error_with_row_and_column_and_changes_nothing(cl
     text = page(r)
     assert r.status_code == 400 and 'id="error-table"' in text
     assert text.count("<td class=\"num\">3</td>") == 2 and "E_ID_CHECKSUM" in text and "E_REQUIRED" in text
+    assert not ListVersion.objects.exists()
+
+
+def test_an_upload_is_hashed_as_written_and_the_same_file_again_changes_nothing(client, cast, tmp_path):
+    login(client, cast["city_officer"])
+    path = list_csv(tmp_path, [{"证件号码": new_id(), "车牌号": f"湘L{i:05d}"} for i in range(2500)])
+    for expected in (200, 200):
+        with open(path, "rb") as fh:
+            r = client.post("/crosscheck/", {"kind": "VEHICLE", "file": fh})
+        assert r.status_code == expected
+    version = ListVersion.objects.get()
+    assert version.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert version.rows == version.entries.count() == 2500        # more than one insert batch
+
+
+def test_a_file_over_the_upload_limit_is_refused_before_anything_is_written(client, cast, tmp_path, settings):
+    media = tmp_path / "media"
+    settings.MEDIA_ROOT = str(media)
+    settings.LIST_UPLOAD_MAX_BYTES = 1000
+    login(client, cast["city_officer"])
+    small = list_csv(tmp_path, [{"证件号码": new_id(), "单位": "桂东县财政局"}], name="small.csv")
+    big = list_csv(tmp_path, [{"证件号码": new_id(), "单位": "桂东县财政局" * 10} for _ in range(30)], name="大名单.csv")
+    assert 1000 < big.stat().st_size < 1000 + 64 * 1024               # passes the Content-Length check
+    huge = list_csv(tmp_path, [{"证件号码": new_id(), "单位": "桂东县财政局" * 10} for _ in range(1000)], name="huge.csv")
+    assert huge.stat().st_size > 1000 + 64 * 1024                    # refused before the body is parsed
+    for path in (big, huge):
+        with open(path, "rb") as fh:
+            r = client.post("/crosscheck/", {"kind": "PUBLIC_SERVANT", "file": fh})
+        text = page(r)
+        assert r.status_code == 413 and 'id="form-errors"' in text
+        assert "超过名单上传上限 1 KB，未导入任何内容" in text
+        assert not ListVersion.objects.exists() and not media.exists()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/crosscheck/"})
+    with open(big, "rb") as fh:
+        text = page(client.post("/crosscheck/", {"kind": "PUBLIC_SERVANT", "file": fh}))
+    assert f"大名单.csv is {big.stat().st_size / 1024:.1f} KB, over the 1 KB limit for list uploads; nothing was loaded" in text
+    with open(small, "rb") as fh:
+        assert client.post("/crosscheck/", {"kind": "PUBLIC_SERVANT", "file": fh}).status_code == 200
+    assert ListVersion.objects.get().source_name == "small.csv"
+
+
+def test_the_upload_still_needs_the_csrf_token(cast, tmp_path):
+    csrf_client = Client(enforce_csrf_checks=True)
+    login(csrf_client, cast["city_officer"])
+    with open(list_csv(tmp_path, [{"证件号码": new_id()}]), "rb") as fh:
+        assert csrf_client.post("/crosscheck/", {"kind": "VEHICLE", "file": fh}).status_code == 403
     assert not ListVersion.objects.exists()
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +37,7 @@ STATUS_COLUMN = "状态"
 IN_OPERATION = ("在营", "存续")
 MAX_CELL = 200
 BATCH = 2000
+READ_CHUNK = 1 << 20
 # The registry's wording (fupin.registry.validation.parse_member); the number itself is never echoed.
 ID_MESSAGES = {
     "E_ID_FORMAT": "证件号码应为 17 位数字加 1 位数字或 X / ID must be 17 digits + digit or X",
@@ -89,50 +92,97 @@ class LoadResult:
                 f"people excluded")
 
 
-def _read(path: Path, sheet: str, res: LoadResult) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    path = Path(path)
+def _size(n: int) -> str:
+    """52428800 → "50 MB", 1500 → "1.5 KB"."""
+    value, unit = (n / 1048576, "MB") if n >= 1048576 else (n / 1024, "KB")
+    return f"{value:.1f}".removesuffix(".0") + " " + unit
+
+
+def too_large(size: int, limit: int, name: str = "") -> ApplicationError:
+    """E_FILE_TOO_LARGE for a file of `size` bytes over `limit` (`name`: the file's, if known)."""
+    mb, cap = _size(size), _size(limit)
+    return ApplicationError(
+        E.E_FILE_TOO_LARGE, f"{f'{name} ' if name else '上传的文件'}大小 {mb}，超过名单上传上限 {cap}，未导入任何内容；"
+                            f"上限由 FUPIN_LIST_UPLOAD_MAX_BYTES 设定，更大的名单请用命令 fupin crosscheck load 导入 / "
+                            f"{name or 'the upload'} is {mb}, over the {cap} limit for list uploads; nothing "
+                            f"was loaded (the limit is FUPIN_LIST_UPLOAD_MAX_BYTES; load larger lists with "
+                            f"fupin crosscheck load)",
+        size=size, limit=limit)
+
+
+def check_size(size: int, limit: int, name: str = "") -> None:
+    """Raise too_large when `size` is over `limit`: checked before anything of the file is
+    written or read (the web upload: settings.LIST_UPLOAD_MAX_BYTES)."""
+    if size > limit:
+        raise too_large(size, limit, name)
+
+
+def sha256_of(path: Path) -> str:
+    """The file's SHA-256, read in 1 MB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(READ_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _open(path: Path) -> str:
+    """Refuse a missing, Excel or non-UTF-8 file whole; the codec to read it with."""
     if not path.is_file():
         raise ApplicationError(E.E_FILE_FORMAT, f"文件不存在或无法读取：{path.name} / no such file: {path.name}")
     with open(path, "rb") as fh:
         if fh.read(4) in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"):
             raise ApplicationError(E.E_FILE_FORMAT, f"{path.name} 是 Excel 文件；请另存为“CSV UTF-8” / "
                                                     f"{path.name} is an Excel file; save it as CSV UTF-8")
-    encoding = check_utf8(path)
+    return check_utf8(path)
+
+
+def _records(path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]:
+    """(record number from 1, cells) for each CSV record, read one at a time."""
     with open(path, encoding=encoding, newline="") as fh:
         reader = csv.reader(fh)
         try:
-            records = [(i + 1, cells) for i, cells in enumerate(reader)]
+            for i, cells in enumerate(reader):
+                yield i + 1, cells
         except csv.Error as exc:
             raise ApplicationError(E.E_FILE_FORMAT, f"{path.name} 第 {reader.line_num} 行无法解析：{exc} / "
                                                     f"{path.name} line {reader.line_num}: {exc}") from exc
-    if not records:
-        return [], []
-    headers = [clean(h) for h in records[0][1]]
+
+
+def _headers(path: Path, encoding: str, res: LoadResult) -> list[str]:
+    first = next(_records(path, encoding), None)
+    if first is None:
+        return []
+    headers = [clean(h) for h in first[1]]
     seen: set[str] = set()
     for i, h in enumerate(headers):
         if h in seen:
             res.warnings.append(f"列“{h}”重复，只读取第一列 / column {h} repeated; the first one is used")
             headers[i] = ""
         seen.add(h)
-    return headers, [(n, cells) for n, cells in records[1:] if any(clean(c) for c in cells)]
+    return headers
 
 
-def validate(kind: ListKind, headers: list[str], rows, res: LoadResult) -> list[tuple[int, str, dict, bool]]:
-    """(row, id number, list columns, excludes) for every row; errors collected in `res`."""
-    sheet = kind.label
-    required = [ID_COLUMN] + ([STATUS_COLUMN] if kind == ListKind.BUSINESS else [])
-    for h in required:
+def _rows(path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]:
+    """The data records (after the header), leaving out those with no non-blank cell."""
+    records = _records(path, encoding)
+    next(records, None)
+    return ((n, cells) for n, cells in records if any(clean(c) for c in cells))
+
+
+def _check_columns(kind: ListKind, headers: list[str], res: LoadResult) -> None:
+    for h in [ID_COLUMN] + ([STATUS_COLUMN] if kind == ListKind.BUSINESS else []):
         if h not in headers:
-            res.errors.append(RowError(sheet, None, h, E.E_MISSING_COLUMN,
+            res.errors.append(RowError(kind.label, None, h, E.E_MISSING_COLUMN,
                                        f"名单缺少必填列“{h}” / the list lacks the required column {h}"))
-    if res.errors:
-        return []
-    if not rows:
-        res.errors.append(RowError(sheet, None, "", E.E_REQUIRED,
-                                   "名单没有数据行；导入空名单会清除该类名单 / the list has no rows"))
-        return []
+
+
+def validate(kind: ListKind, headers: list[str], rows: Iterable[tuple[int, list[str]]],
+             res: LoadResult) -> Iterator[tuple[int, str, dict, bool]]:
+    """(row, id number, list columns, excludes) for every row, one at a time; errors collected in
+    `res` (the caller checks the columns first, with _check_columns)."""
+    sheet = kind.label
     index = [(i, h) for i, h in enumerate(headers) if h]
-    out = []
     for number, cells in rows:
         values = {h: clean(cells[i]) if i < len(cells) else "" for i, h in index}
         idn = idcard.normalize(values.pop(ID_COLUMN))
@@ -154,27 +204,52 @@ def validate(kind: ListKind, headers: list[str], rows, res: LoadResult) -> list[
                 res.errors.append(RowError(sheet, number, STATUS_COLUMN, E.E_REQUIRED,
                                            "“状态”不能为空（在营、存续、注销、吊销……）/ 状态 is required"))
             excludes = in_operation(status)
-        out.append((number, idn, values, excludes))
-    return out
+        yield number, idn, values, excludes
 
 
-def load_list(*, actor, kind: str | ListKind, path: Path, source_name: str | None = None) -> LoadResult:
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    it = iter(items)
+    while batch := list(itertools.islice(it, size)):
+        yield batch
+
+
+def load_list(*, actor, kind: str | ListKind, path: Path, source_name: str | None = None,
+              sha256: str | None = None, max_bytes: int | None = None) -> LoadResult:
     """Validate the CSV at `path` and, when it has no error, make it the current list of `kind`
     (all or nothing, audited). The same file as the current version changes nothing.
     File-content problems are returned in `.errors`; ApplicationError is raised for an unreadable
-    file, PermissionDenied for a user who may not load lists (city office and administrators)."""
+    file or one over `max_bytes` (checked before it is read), PermissionDenied for a user who may
+    not load lists (city office and administrators). `sha256`: the file's digest when the caller
+    computed it while writing the file (the web upload), else it is computed here.
+
+    The file is read twice, one record at a time, never held whole: once to validate it and
+    count, then, when valid, to insert its entries in batches."""
     kind = parse_kind(kind) if not isinstance(kind, ListKind) else kind
     if not can_manage_lists(actor):
         raise PermissionDenied("无权导入比对名单 / not allowed to load cross-check lists")
     path = Path(path)
+    if max_bytes is not None and path.is_file():
+        check_size(path.stat().st_size, max_bytes, path.name)
     res = LoadResult(kind=kind.value)
-    headers, rows = _read(path, kind.label, res)
-    parsed = validate(kind, headers, rows, res)
+    encoding = _open(path)
+    headers = _headers(path, encoding, res)
+    _check_columns(kind, headers, res)
     if res.errors:
         return res
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    res.rows = len(parsed)
-    res.excluding = len({idn for _n, idn, _v, ex in parsed if ex})
+    excluding: set[str] = set()
+    for _n, idn, _v, ex in validate(kind, headers, _rows(path, encoding), res):
+        res.rows += 1
+        if ex:
+            excluding.add(idn)
+    if not res.rows and not res.errors:
+        res.errors.append(RowError(kind.label, None, "", E.E_REQUIRED,
+                                   "名单没有数据行；导入空名单会清除该类名单 / the list has no rows"))
+    if res.errors:
+        res.rows = 0
+        return res
+    res.excluding = len(excluding)
+    del excluding
+    digest = sha256 or sha256_of(path)
     with transaction.atomic():
         previous = ListVersion.objects.select_for_update().filter(kind=kind, current=True).first()
         if previous is not None and previous.sha256 == digest:
@@ -188,10 +263,16 @@ def load_list(*, actor, kind: str | ListKind, path: Path, source_name: str | Non
         version = ListVersion.objects.create(
             kind=kind, source_name=(source_name or path.name)[:200], sha256=digest,
             columns=[h for h in headers if h], rows=res.rows, excluding=res.excluding, loaded_by=actor)
-        for i in range(0, len(parsed), BATCH):
+        again = LoadResult(kind=kind.value)
+        written = 0
+        for batch in _batches(validate(kind, headers, _rows(path, encoding), again), BATCH):
             ListEntry.objects.bulk_create([
                 ListEntry(version=version, kind=kind, id_number=idn, row=number, data=values, excludes=ex)
-                for number, idn, values, ex in parsed[i:i + BATCH]])
+                for number, idn, values, ex in batch])
+            written += len(batch)
+        if again.errors or written != res.rows:
+            raise ApplicationError(E.E_CONFLICT, f"{path.name} 在导入过程中被修改，未导入任何内容 / "
+                                                 f"{path.name} changed while it was being loaded; nothing was loaded")
         audit.record(actor=actor, action="crosscheck.load", object_type="crosscheck.ListVersion",
                      object_id=version.pk, before={"version": previous.pk, "sha256": previous.sha256,
                                                    "rows": previous.rows} if previous else None,

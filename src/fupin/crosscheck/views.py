@@ -3,17 +3,20 @@ fupin.crosscheck.services/selectors and fupin.policy.identification. ID numbers 
 masked only; an uploaded file is deleted as soon as it has been read."""
 
 import datetime as dt
+import hashlib
 import tempfile
 from pathlib import Path
 
 from django.conf import settings
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from fupin.core.errors import ApplicationError, NotFound, PermissionDenied
+from fupin.core.errors import ErrorCode as E
 from fupin.crosscheck import selectors as s
 from fupin.crosscheck.models import ListKind
-from fupin.crosscheck.services import load_list
+from fupin.crosscheck.services import check_size, load_list, too_large
 from fupin.policy.identification import identification_candidates, identification_check, reason_label
 from fupin.policy.packs import get_pack
 from fupin.registry.selectors import access_household
@@ -22,6 +25,7 @@ from fupin.web.views import _message, scoped
 
 MAX_ERRORS_SHOWN = 1000
 MAX_ROWS_SHOWN = 500
+FORM_OVERHEAD = 64 * 1024   # multipart boundaries and the other fields, on top of the file
 
 
 def _lists_context(request, **extra) -> dict:
@@ -34,6 +38,13 @@ def _lists_context(request, **extra) -> dict:
             "hit_count": len(hits), **extra}
 
 
+def _refused(request, exc: ApplicationError, kind: str = ""):
+    status = 413 if exc.code == E.E_FILE_TOO_LARGE else 400
+    return render(request, "crosscheck/lists.html", _lists_context(
+        request, error=_message(exc.message), upload_kind=kind), status=status)
+
+
+@csrf_exempt  # so that the size is checked before Django parses the body; _load checks the CSRF token
 @scoped
 @require_http_methods(["GET", "POST"])
 def lists(request):
@@ -43,24 +54,42 @@ def lists(request):
         return render(request, "crosscheck/lists.html", _lists_context(request))
     if not s.can_manage_lists(request.user):
         raise PermissionDenied("无权导入比对名单 / not allowed to load cross-check lists")
+    # Refuse a body clearly over the cap unread: nothing of it is parsed, spooled or written.
+    length = request.META.get("CONTENT_LENGTH", "")
+    if length.isdigit() and int(length) > settings.LIST_UPLOAD_MAX_BYTES + FORM_OVERHEAD:
+        return _refused(request, too_large(int(length), settings.LIST_UPLOAD_MAX_BYTES))
+    return _load(request)
+
+
+@csrf_protect
+def _load(request):
     upload, kind = request.FILES.get("file"), request.POST.get("kind", "")
     if upload is None or kind not in ListKind.values:
         return render(request, "crosscheck/lists.html", _lists_context(
             request, error=_message("请选择名单类型和 CSV 文件 / choose a list kind and a CSV file")), status=400)
+    limit, name = settings.LIST_UPLOAD_MAX_BYTES, Path(upload.name).name[:200]
+    try:
+        check_size(upload.size, limit, name)   # before anything is written
+    except ApplicationError as exc:
+        return _refused(request, exc, kind)
     media = Path(settings.MEDIA_ROOT)
     media.mkdir(parents=True, exist_ok=True)
     # A temporary file under a fixed name pattern: nothing the user typed becomes part of a path.
     with tempfile.NamedTemporaryFile(dir=media, prefix="crosscheck-", suffix=".csv") as tmp:
-        for chunk in upload.chunks():
-            tmp.write(chunk)
-        tmp.flush()
         try:
-            res = load_list(actor=request.user, kind=kind, path=Path(tmp.name), source_name=upload.name[:200])
+            digest, written = hashlib.sha256(), 0
+            for chunk in upload.chunks():   # hashed while it is written, never held whole
+                written += len(chunk)
+                check_size(written, limit, name)
+                digest.update(chunk)
+                tmp.write(chunk)
+            tmp.flush()
+            res = load_list(actor=request.user, kind=kind, path=Path(tmp.name), source_name=upload.name[:200],
+                            sha256=digest.hexdigest(), max_bytes=limit)
         except (NotFound, PermissionDenied):
             raise
         except ApplicationError as exc:
-            return render(request, "crosscheck/lists.html", _lists_context(
-                request, error=_message(exc.message), upload_kind=kind), status=400)
+            return _refused(request, exc, kind)
     errors = [{**e.as_dict(), "message": _message(e.message)} for e in res.errors[:MAX_ERRORS_SHOWN]]
     return render(request, "crosscheck/lists.html", _lists_context(
         request, result=res, errors=errors, error_count=len(res.errors), upload_kind=kind,
