@@ -113,3 +113,20 @@ def test_work_lists_overdue_notices_and_counts(crew, household_for):
     ps.case_act(actor=crew["clerk_a2"] if d.last_actor_id != crew["clerk_a2"].pk else crew["clerk_a"], case=d,
                 action=m.APPROVE, now=notice.end)
     assert list(sel.overdue_notices(user=crew["clerk_a"], now=notice.end)) == []
+
+
+def test_counts_by_step_are_counted_by_the_database(crew, household_for):
+    """The dashboard counts come back as one row per procedure and step (GROUP BY), not one row per
+    open case — a county has tens of thousands of them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from fupin.procedures import selectors as sel
+
+    cases = [open_case(crew, "exit", household_for("exit"), T0) for _ in range(5)]
+    advance_to(crew, cases[0], "village_notice", T0)
+    with CaptureQueriesContext(connection) as q:
+        counts = sel.counts_by_step(user=crew["county_officer"])
+    assert counts == {("exit", "verification"): 4, ("exit", "village_notice"): 1}
+    case_queries = [x["sql"] for x in q.captured_queries if "procedures_case" in x["sql"]]
+    assert len(case_queries) == 1 and "GROUP BY" in case_queries[0] and "COUNT(" in case_queries[0]
