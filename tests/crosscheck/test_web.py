@@ -134,9 +134,28 @@ def test_area_identification_lists_the_qualifying_households_of_the_users_areas(
     household(VILLAGE_A, "O-A", net="100")
     household(VILLAGE_B, "O-B", net="100")
     login(client, cast["clerk_a"])
-    text = page(client.get("/crosscheck/identification/?year=2017"))
+    text = page(client.get("/crosscheck/identification/?year=2017&run=1"))
     assert "O-A" in text and "O-B" not in text
+    assert client.get(f"/crosscheck/identification/?year=2017&area={VILLAGE_B}&run=1").status_code == 404
     assert client.get(f"/crosscheck/identification/?year=2017&area={VILLAGE_B}").status_code == 404
+
+
+def test_area_identification_is_computed_only_when_the_user_asks(client, cast, monkeypatch):
+    """A plain visit shows the form: the computation reads every ordinary household of the area."""
+    from fupin.crosscheck import views
+
+    household(VILLAGE_A, "O-A", net="100")
+    calls = []
+    real = views.identification_candidates
+    monkeypatch.setattr(views, "identification_candidates", lambda **kw: calls.append(kw) or real(**kw))
+    login(client, cast["clerk_a"])
+    text = page(client.get("/crosscheck/identification/"))
+    assert calls == [] and "O-A" not in text and 'id="qualifying"' not in text
+    assert 'id="not-run"' in text and 'name="run" value="1"' in text
+    text = page(client.get(f"/crosscheck/identification/?year=2017&area={VILLAGE_A}&run=1"))
+    assert len(calls) == 1 and "O-A" in text and 'id="qualifying"' in text
+    client.post("/i18n/setlang/", {"language": "en", "next": "/crosscheck/identification/"})
+    assert "then click Check" in page(client.get("/crosscheck/identification/")) and len(calls) == 1
 
 
 def test_targets_page_sets_and_shows_progress(client, cast):

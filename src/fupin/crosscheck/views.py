@@ -118,7 +118,9 @@ def _year(request, pack) -> int:
 
 @scoped
 def identification(request):
-    """The ordinary households of an area that qualify under 6.4 for a year, computed now."""
+    """The ordinary households of an area that qualify under 6.4 for a year, computed when the
+    user submits the form (?run=1): a plain visit shows the form only, as the computation reads
+    every ordinary household of the area."""
     pack = get_pack()
     year = _year(request, pack)
     choices = area_choices(request.user)
@@ -127,7 +129,7 @@ def identification(request):
         raise NotFound()
     area = code or (choices[0].code if choices else "")
     res = None
-    if area:
+    if area and request.GET.get("run") == "1":   # computed only when asked for (the form's 核查 button)
         res = identification_candidates(actor=request.user, year=year, pack=pack, area=area)
     return render(request, "crosscheck/identification.html", {
         "pack": pack, "year": year, "years": sorted(pack.poverty_lines, reverse=True), "line": pack.line(year),
