@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from fupin.procedures.models import Attachment, Case
+from fupin.procedures.models import Attachment, Case, Step
 from tests.procedures.conftest import T0
 from tests.procedures.helpers import open_case
 
@@ -88,3 +88,21 @@ def test_open_case_page(crew, household_for, client):
     client.force_login(crew["clerk_b"])
     r = client.post("/procedures/cases/new/", {"number": h.number, "kind": "exit", "year": "2017"})
     assert r.status_code == 400 and Case.objects.count() == 1
+
+
+def test_batch_approval_never_copies_one_households_votes_onto_others(crew, household_for, client):
+    """A democratic review is each household's own vote: a batch skips that step for every case,
+    saying why, even when vote counts are posted with it; rejecting in a batch still works."""
+    cases = [open_case(crew, "identification", household_for("identification"), T0) for _ in range(3)]
+    client.force_login(crew["clerk_a2"])
+    r = client.post("/procedures/batch/", {"action": "approve", "case": [c.pk for c in cases], "opinion": "评议通过",
+                                           "votes_agree": "12", "votes_against": "1", "votes_abstain": "0"})
+    page = r.content.decode()
+    assert r.status_code == 200 and "完成 <strong>0</strong>" in page and "跳过 <strong>3</strong>" in page
+    assert page.count("该步骤需逐户录入表决票数") == 3
+    assert set(Case.objects.values_list("state", flat=True)) == {"village_review"}
+    assert not Step.objects.filter(votes_agree__isnull=False).exists()
+    r = client.post("/procedures/batch/", {"action": "reject", "case": [cases[0].pk], "opinion": "不符合条件"})
+    assert "完成 <strong>1</strong>" in r.content.decode()
+    cases[0].refresh_from_db()
+    assert cases[0].state == "rejected" and cases[0].steps.last().votes_agree is None

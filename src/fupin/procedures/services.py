@@ -282,7 +282,8 @@ def _upheld_objection(case: Case) -> bool:
 
 @transaction.atomic
 def case_act(*, actor, case: Case, action: str, opinion: str = "", votes=None, attachments=(),
-             expected_version: int | None = None, method: str = "", now: dt.datetime | None = None) -> Case:
+             expected_version: int | None = None, method: str = "", now: dt.datetime | None = None,
+             batch: bool = False) -> Case:
     """Take the step a case waits at: approve (通过) or reject (驳回, `opinion` is the reason).
 
     Refused, changing nothing, when: the case is outside the actor's areas (NotFound); the action is
@@ -293,7 +294,8 @@ def case_act(*, actor, case: Case, action: str, opinion: str = "", votes=None, a
     running (E_NOTICE_REQUIRED / E_NOTICE_RUNNING), or an objection to that notice was upheld
     (E_OBJECTION_UPHELD: only a rejection is left); a risk elimination is proposed or decided while a
     6.5 trigger holds or no present member can work (E_CASE_PRECONDITION) or before the pack's months
-    (E_MONITORING_TOO_SHORT, domain.md 6.5)."""
+    (E_MONITORING_TOO_SHORT, domain.md 6.5). `batch`: one of many cases approved together, which
+    never passes a step that needs its own vote counts (E_VOTES)."""
     now = _now(now)
     row = Case.objects.select_for_update().filter(pk=case.pk).first()
     if row is None:
@@ -326,6 +328,8 @@ def case_act(*, actor, case: Case, action: str, opinion: str = "", votes=None, a
     else:
         if _upheld_objection(row):
             raise ApplicationError(E.E_OBJECTION_UPHELD)
+        if batch and rule.votes:
+            raise ApplicationError(E.E_VOTES, "该步骤需逐户录入表决票数 / this step needs each household's own vote counts")
         if rule.votes and (counts is None or not m.votes_pass(*counts)):
             raise ApplicationError(E.E_VOTES, "民主评议须填写票数，且同意票过半数 / the review needs vote counts "
                                               "with a majority in favour")
@@ -560,10 +564,11 @@ def objection_resolve(*, actor, objection: Objection, upheld: bool, resolution: 
 # ---------------------------------------------------------------- batches
 
 @transaction.atomic
-def batch_act(*, actor, cases, action: str, opinion: str = "", votes=None, versions: dict | None = None,
+def batch_act(*, actor, cases, action: str, opinion: str = "", versions: dict | None = None,
               now: dt.datetime | None = None) -> list[Outcome]:
     """"Approve the selected cases": case_act on each in its own savepoint, so that one refusal
-    undoes nothing else; a summary line per case."""
+    undoes nothing else; a summary line per case. There are no vote counts in a batch: one set of
+    counts is one household's review, so a step that needs votes is skipped, to be taken case by case."""
     out = []
     for pk in sorted({getattr(x, "pk", x) for x in cases}):
         stub = Case.objects.filter(pk=pk).select_related("household").first()
@@ -572,8 +577,8 @@ def batch_act(*, actor, cases, action: str, opinion: str = "", votes=None, versi
             continue
         try:
             with transaction.atomic():
-                case_act(actor=actor, case=stub, action=action, opinion=opinion, votes=votes,
-                         expected_version=(versions or {}).get(pk), now=now)
+                case_act(actor=actor, case=stub, action=action, opinion=opinion,
+                         expected_version=(versions or {}).get(pk), now=now, batch=True)
         except ApplicationError as exc:
             out.append(_skip(stub, exc))
         else:

@@ -168,8 +168,7 @@ def batch(request):
         versions = {int(k.removeprefix("v_")): int(v) for k, v in request.POST.items()
                     if k.startswith("v_") and k[2:].isdigit() and v.isdigit()}
         outcomes = services.batch_act(actor=request.user, cases=ids, action=action,
-                                      opinion=request.POST.get("opinion", ""), votes=_votes(request.POST),
-                                      versions=versions)
+                                      opinion=request.POST.get("opinion", ""), versions=versions)
     else:
         raise NotFound()
     return _summary(request, outcomes, notice=notice)
