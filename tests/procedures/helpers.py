@@ -85,7 +85,7 @@ def advance_to(crew, case, state: str, t):
 
 
 def success_terminal(machine: m.Machine) -> str:
-    return next(s for s in machine.terminal if s != "rejected")
+    return next(s for s in machine.terminal if s not in ("rejected", m.SUPERSEDED))
 
 
 def notice_days() -> int:

@@ -332,3 +332,30 @@ def test_the_six_months_are_counted_on_local_dates(crew, household_for):
     ps.case_act(actor=person(crew, case), case=case, action=m.APPROVE, now=decide.astimezone(dt.UTC))  # as timezone.now()
     case.refresh_from_db()
     assert case.state == "eliminated"
+
+
+@pytest.mark.parametrize(("name", "monitoring_at", "word", "status"), [
+    ("adjustment:return", "monitored", "因返贫办结", "返贫"),
+    ("adjustment:removal", "township_review", "因清退办结", ""),
+])
+def test_another_procedures_outcome_closes_the_monitoring_case(crew, household_for, name, monitoring_at, word,
+                                                               status):
+    """返贫 or 清退 of a household under monitoring ends the monitoring: its open case is closed with a
+    step saying why (no one could take its next step any more), an audit row and a timeline line."""
+    h = household_for("monitoring")
+    watch = open_case(crew, "monitoring", h, T0)
+    t = advance_to(crew, watch, monitoring_at, T0)
+    other = open_case(crew, name, h, t)
+    advance_to(crew, other, success_terminal(other.machine), t)
+    h.refresh_from_db()
+    watch.refresh_from_db()
+    assert h.status == status
+    assert (watch.state, watch.closed, watch.state_label) == ("superseded", True, "因其他程序办结")
+    step = watch.steps.last()
+    assert (step.from_state, step.action, step.actor_id) == (monitoring_at, "close", other.last_actor_id)
+    assert word in step.opinion and f"#{other.pk}" in step.opinion
+    assert AuditEntry.objects.filter(object_type="case", object_id=str(watch.pk), action="case.close").count() == 1
+    assert h.events.filter(type="procedure", parameters__case=watch.pk, message__contains=word).exists()
+    for user in crew.values():  # closed: nobody acts on it, and a new monitoring case may be opened later
+        with pytest.raises(ApplicationError):
+            ps.case_act(actor=user, case=watch, action=m.APPROVE, method="帮扶后消除", now=t)

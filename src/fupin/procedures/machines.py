@@ -15,6 +15,9 @@ from dataclasses import dataclass
 VILLAGE, TOWNSHIP, COUNTY = "village", "township", "county"
 APPROVE, REJECT = "approve", "reject"
 OPEN = "open"
+# a monitoring case closed by the system when another procedure's outcome ends it (返贫, 清退, 纳入, 销户):
+# no one takes this step, so it is in no table
+CLOSE, SUPERSEDED = "close", "superseded"
 
 # procedure kinds
 IDENTIFICATION, EXIT, ADJUSTMENT, MONITORING = "identification", "exit", "adjustment", "monitoring"
@@ -47,9 +50,10 @@ STATE_LABELS = {
     "removed": "已清退",
     "eliminated": "风险已消除",
     "rejected": "已驳回",
+    SUPERSEDED: "因其他程序办结",
 }
 ROLE_LABELS = {VILLAGE: "村", TOWNSHIP: "乡镇", COUNTY: "县"}
-ACTION_LABELS = {OPEN: "发起", APPROVE: "通过", REJECT: "驳回"}
+ACTION_LABELS = {OPEN: "发起", APPROVE: "通过", REJECT: "驳回", CLOSE: "办结"}
 
 
 @dataclass(frozen=True)
@@ -166,10 +170,11 @@ class Machine:
     start: str  # the state a newly opened case waits at
     openers: frozenset  # roles that may open a case
     open_label: str  # what opening is called (申请, 拟退出, ...)
+    closed_by_system: frozenset = frozenset()  # terminal states only the system reaches (no table entry)
 
     @property
     def states(self) -> set[str]:
-        return {s for s, _ in self.table} | {n for n, _ in self.table.values()}
+        return {s for s, _ in self.table} | {n for n, _ in self.table.values()} | set(self.closed_by_system)
 
     @property
     def terminal(self) -> set[str]:
@@ -201,7 +206,8 @@ MACHINES = {
                                                 NATURAL_DECREASE_TABLE, "verification", _ALL, "提出"),
     f"{ADJUSTMENT}:{REMOVAL}": Machine(f"{ADJUSTMENT}:{REMOVAL}", "动态调整·清退", REMOVAL_TABLE, "verification", _ALL,
                                        "提出（比对发现）"),
-    MONITORING: Machine(MONITORING, "防返贫监测", MONITORING_TABLE, "verification", _ALL, "预警纳入"),
+    MONITORING: Machine(MONITORING, "防返贫监测", MONITORING_TABLE, "verification", _ALL, "预警纳入",
+                        frozenset({SUPERSEDED})),
 }
 
 

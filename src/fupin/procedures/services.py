@@ -83,18 +83,39 @@ def _apply_outcome(actor, case: Case, h: Household, now: dt.datetime) -> None:
     if state == "registered":
         household_set_status(actor=actor, household=h, status=c.Status.NOT_EXITED, exit_year=None,
                              kind=c.HouseholdKind.REGISTERED, year_registered=case.year, reason=why)
+        _close_monitoring(actor, h, case, "因纳入建档立卡办结", now)
     elif state == "exited":
         household_set_status(actor=actor, household=h, status=c.Status.EXITED, exit_year=case.year, reason=why)
     elif state == "returned":
         household_set_status(actor=actor, household=h, status=c.Status.RETURNED, exit_year=None, reason=why)
+        _close_monitoring(actor, h, case, "因返贫办结", now)
     elif state == "monitored":
         case.monitored_since = now
         household_set_status(actor=actor, household=h, status=c.Status.MONITORED, reason=why)
     elif state == "removed":
         household_set_status(actor=actor, household=h, status="", exit_year=None, kind=c.HouseholdKind.ORDINARY,
                              reason=why)
+        _close_monitoring(actor, h, case, "因清退办结", now)
     elif state == "decreased" and not h.members.filter(state=c.MemberState.PRESENT).exists():
         household_set_status(actor=actor, household=h, status="", exit_year=None, reason=why + "（销户）")
+        _close_monitoring(actor, h, case, "因销户办结", now)
+
+
+def _close_monitoring(actor, h: Household, cause: Case, word: str, now: dt.datetime) -> None:
+    """Another procedure's outcome (返贫, 清退, 纳入, 销户) ends the household's monitoring: its open
+    monitoring case, at whatever step, is closed as 因其他程序办结 with a step, an audit row and a
+    timeline line naming the cause — else it would wait forever at a step nobody can take."""
+    other = Case.objects.select_for_update().filter(household=h, kind=m.MONITORING, closed=False).first()
+    if other is None or other.pk == cause.pk:
+        return
+    from_state = other.state
+    other.state, other.closed, other.suspended = m.SUPERSEDED, True, False
+    other.version += 1
+    other.updated_at, other.last_actor = now, actor
+    other.save()
+    _record_step(actor=actor, case=other, h=h, from_state=from_state, action=m.CLOSE,
+                 opinion=f"{word}（{cause.machine.label}程序 #{cause.pk}）", reason="", votes=None, notice=None,
+                 files=[], now=now)
 
 
 # ---------------------------------------------------------------- attachments
