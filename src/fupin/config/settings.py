@@ -154,6 +154,9 @@ FUPIN_POLICY_PACK = env.str("FUPIN_POLICY_PACK", default="hunan")
 # this many processes (default: one per CPU).
 FUPIN_ASSESS_WORKERS = env.int("FUPIN_ASSESS_WORKERS", default=os.cpu_count() or 1)
 FUPIN_ASSESS_PARALLEL_MIN = env.int("FUPIN_ASSESS_PARALLEL_MIN", default=100_000)
+# Public notices (公示/公告, no login) stay readable this many days after they end, then only staff
+# of the notice's area see them (domain.md 7, security.md 2).
+FUPIN_NOTICE_PUBLIC_DAYS = env.int("FUPIN_NOTICE_PUBLIC_DAYS", default=30)
 
 # Background jobs: Celery with Redis. FUPIN_JOBS_EAGER=1 (tests, demo) runs the same task code inline.
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
