@@ -2,6 +2,7 @@
 published (page, PDF), objections that suspend the cases they name, public read without login."""
 
 import datetime as dt
+import hashlib
 import re
 import shutil
 import subprocess
@@ -20,6 +21,11 @@ from tests.procedures.helpers import advance_to, notice_days, open_case, person
 ID = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
 PHONE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
 ACCOUNT = re.compile(r"(?<!\d)\d{12,21}(?!\d)")
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
 
 
 def _at_village_notice(crew, household_for, n=3, name="exit"):
@@ -108,9 +114,10 @@ def test_every_notice_level_is_deidentified_in_page_and_pdf(crew, household_for,
         assert "王建国" in public.content.decode()
         pdf = client.get(f"/notices/{n.pk}.pdf")
         assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
-        assert pdf.content.startswith(b"%PDF")
+        content = b"".join(pdf.streaming_content)
+        assert content.startswith(b"%PDF")
         if pdftotext:
-            text = subprocess.run([pdftotext, "-", "-"], input=pdf.content, capture_output=True,
+            text = subprocess.run([pdftotext, "-", "-"], input=content, capture_output=True,
                                   check=True).stdout.decode()
             assert "王建国" in text and n.word in text
             _assert_deidentified(text, households)
@@ -217,3 +224,54 @@ def test_an_upheld_objection_leaves_only_a_rejection(crew, household_for):
     ps.case_act(actor=person(crew, cases[0]), case=cases[0], action=m.REJECT, opinion="异议属实：城区有房", now=end)
     cases[0].refresh_from_db()
     assert cases[0].state == "rejected" and cases[0].closed
+
+
+def test_public_notices_are_readable_while_running_and_for_the_grace_period_only(crew, household_for, client,
+                                                                                settings):
+    """Anonymous readers see running notices and those ended within FUPIN_NOTICE_PUBLIC_DAYS — page,
+    list and PDF; ?all=1 does not widen that for them. Staff of the notice's area still see older ones."""
+    settings.FUPIN_NOTICE_PUBLIC_DAYS = 30
+    now = dt.datetime.now(dt.UTC)
+    recent, old = _at_village_notice(crew, household_for, n=2)
+    days = notice_days()
+    n_recent, _ = ps.notice_create(actor=crew["clerk_a"], cases=[recent], now=now - dt.timedelta(days=days + 29),
+                                   title="近期公示")
+    n_old, _ = ps.notice_create(actor=crew["clerk_a"], cases=[old], now=now - dt.timedelta(days=days + 31),
+                                title="过期公示")
+    for query in ("", "?all=1"):
+        page = client.get(f"/notices/{query}").content.decode()
+        assert "近期公示" in page and "过期公示" not in page
+    assert client.get(f"/notices/{n_recent.pk}/").status_code == 200
+    assert client.get(f"/notices/{n_old.pk}/").status_code == 404
+    assert client.get(f"/notices/{n_old.pk}.pdf").status_code == 404
+    settings.FUPIN_NOTICE_PUBLIC_DAYS = 40  # the operator's setting decides
+    assert client.get(f"/notices/{n_old.pk}/").status_code == 200
+    settings.FUPIN_NOTICE_PUBLIC_DAYS = 30
+    client.force_login(crew["township_officer"])  # staff of its area: the staff page links to its PDF
+    assert client.get(f"/notices/{n_old.pk}/").status_code == 200
+    assert "过期公示" in client.get("/notices/?all=1").content.decode()
+    assert "过期公示" not in client.get("/notices/").content.decode()
+    client.force_login(crew["clerk_b"])  # another village's clerk: like the public
+    assert client.get(f"/notices/{n_old.pk}/").status_code == 404
+    assert "过期公示" not in client.get("/notices/?all=1").content.decode()
+
+
+def test_the_board_notice_pdf_is_rendered_once_and_served_from_storage(crew, household_for, client, settings):
+    from pathlib import Path
+
+    from fupin.areas.models import Area
+
+    c = _at_village_notice(crew, household_for, n=1)[0]
+    notice, _ = ps.notice_create(actor=crew["clerk_a"], cases=[c], now=dt.datetime.now(dt.UTC))
+    first = client.get(f"/notices/{notice.pk}.pdf")
+    body = b"".join(first.streaming_content)
+    assert first.status_code == 200 and first["Content-Type"] == "application/pdf" and body.startswith(b"%PDF")
+    notice.refresh_from_db()
+    assert notice.pdf_sha256 == hashlib.sha256(body).hexdigest() and first["ETag"] == f'"{notice.pdf_sha256}"'
+    stored = Path(settings.MEDIA_ROOT) / notice.pdf_path
+    assert stored.read_bytes() == body and notice.pdf_sha256 in notice.pdf_path
+    # a new rendering would show the issuer's new name: the second request gets the stored file
+    Area.objects.filter(code=notice.area_id).update(name="改名村", full_name="改名村")
+    again = client.get(f"/notices/{notice.pk}.pdf")
+    assert b"".join(again.streaming_content) == body
+    assert client.get(f"/notices/{notice.pk}.pdf", HTTP_IF_NONE_MATCH=f'"{notice.pdf_sha256}"').status_code == 304

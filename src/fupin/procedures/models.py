@@ -124,6 +124,9 @@ class Notice(models.Model):
     # de-identified snapshot: [{"name", "village", "group", "attribute", "matter"}] — never ID, phone or account
     rows = models.JSONField(default=list)
     pack_name = models.CharField(max_length=60, blank=True)
+    # the printable board notice, rendered once on its first request and served from MEDIA_ROOT
+    pdf_path = models.CharField(max_length=200, blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-start", "-id"]

@@ -7,6 +7,7 @@ de-identified rows of a notice (domain.md section 1, "public").
 import datetime as dt
 from collections import Counter
 
+from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -96,19 +97,32 @@ def overdue_notices(*, user, now: dt.datetime | None = None) -> QuerySet[Notice]
     return notice_list(user=user).filter(end__lte=now).filter(Exists(waiting)).order_by("end")
 
 
-def public_notices(*, area: str = "", now: dt.datetime | None = None, current_only: bool = False) -> QuerySet[Notice]:
-    """Notices for anyone, without login: only their de-identified rows are ever shown."""
-    qs = Notice.objects.select_related("area")
+def _public_q(*, user=None, now: dt.datetime | None = None, include_old: bool = False) -> Q:
+    """Running notices and those ended within settings.FUPIN_NOTICE_PUBLIC_DAYS, for anyone; older
+    ones only for a logged-in user whose areas hold the notice's area."""
+    since = (now or timezone.now()) - dt.timedelta(days=settings.FUPIN_NOTICE_PUBLIC_DAYS)
+    q = Q(end__gt=since)
+    if include_old and user is not None and user.is_authenticated:
+        q |= scope_q(user, "area_id")
+    return q
+
+
+def public_notices(*, area: str = "", now: dt.datetime | None = None, user=None,
+                   include_old: bool = False) -> QuerySet[Notice]:
+    """Notices for anyone, without login: only their de-identified rows are ever shown; running or
+    recently ended ones (with `include_old`, a logged-in user's older ones too)."""
+    qs = Notice.objects.filter(_public_q(user=user, now=now, include_old=include_old)).select_related("area")
     if area:
         lo, hi = _range(area)
         qs = qs.filter(area_id__gte=lo, area_id__lte=hi)
-    if current_only:
-        qs = qs.filter(end__gt=now or timezone.now())
     return qs
 
 
-def public_notice(pk) -> Notice:
-    n = Notice.objects.select_related("area").filter(pk=pk).first()
+def public_notice(pk, *, user=None, now: dt.datetime | None = None) -> Notice:
+    """One notice for the public pages: NotFound once it has been over for the grace period, except
+    for a logged-in user of its area (the staff notice page links to its PDF)."""
+    n = (Notice.objects.select_related("area").filter(_public_q(user=user, now=now, include_old=True))
+         .filter(pk=pk).first())
     if n is None:
         raise NotFound()
     return n

@@ -7,7 +7,7 @@ Views are thin: parse, access through the scoped selectors, call a service, rend
 
 import datetime as dt
 
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, Http404, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -17,7 +17,7 @@ from fupin.procedures import machines as m
 from fupin.procedures import selectors as s
 from fupin.procedures import services
 from fupin.procedures.models import Case, Objection
-from fupin.procedures.pdf import notice_pdf
+from fupin.procedures.pdf import stored_pdf
 from fupin.registry.selectors import access_household_by_number
 from fupin.web.views import _message, scoped
 
@@ -266,29 +266,33 @@ def objection_resolve(request, pk):
 # ---------------------------------------------------------------- public (no login)
 
 def public_list(request):
+    """Running notices and those ended within FUPIN_NOTICE_PUBLIC_DAYS; ?all=1 adds older ones of a
+    logged-in user's areas (ignored for anonymous readers)."""
     area = request.GET.get("area", "").strip()
-    qs = s.public_notices(area=area if area.isdigit() and len(area) == 12 else "",
-                          current_only=request.GET.get("all") != "1")
-    return render(request, "procedures/public_list.html", {"notices": qs[:200], "area": area})
+    qs = s.public_notices(area=area if area.isdigit() and len(area) == 12 else "", user=request.user,
+                          include_old=request.GET.get("all") == "1")
+    return render(request, "procedures/public_list.html", {"notices": qs[:200], "area": area, "now": timezone.now()})
+
+
+def _public_notice(request, pk):
+    try:
+        return s.public_notice(pk, user=request.user)
+    except NotFound as exc:
+        raise Http404() from exc
 
 
 def public_detail(request, pk):
-    try:
-        n = s.public_notice(pk)
-    except NotFound as exc:
-        from django.http import Http404
-
-        raise Http404() from exc
+    n = _public_notice(request, pk)
     return render(request, "procedures/public_notice.html", {"n": n, "issuer": n.area.full_name or n.area.name})
 
 
 def public_pdf(request, pk):
-    try:
-        n = s.public_notice(pk)
-    except NotFound as exc:
-        from django.http import Http404
-
-        raise Http404() from exc
-    resp = HttpResponse(notice_pdf(n), content_type="application/pdf")
+    """The board notice as rendered on its first request, stored under MEDIA_ROOT (pdf.stored_pdf)."""
+    n = _public_notice(request, pk)
+    path, sha = stored_pdf(n)
+    if request.headers.get("If-None-Match") == f'"{sha}"':
+        return HttpResponseNotModified()
+    resp = FileResponse(path.open("rb"), content_type="application/pdf")
     resp["Content-Disposition"] = f'inline; filename="notice-{n.pk}.pdf"'
+    resp["ETag"] = f'"{sha}"'
     return resp
