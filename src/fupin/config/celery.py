@@ -1,4 +1,4 @@
-"""Celery app. Tasks live in fupin.jobs.tasks and fupin.policy.tasks; progress is kept in Job rows, not in Celery results."""
+"""Celery app. Tasks live in fupin.jobs.tasks, fupin.policy.tasks and fupin.procedures.tasks; progress is kept in Job rows, not in Celery results."""
 
 import os
 
@@ -8,4 +8,4 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fupin.config.settings")
 
 app = Celery("fupin")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["fupin.jobs", "fupin.policy"])
+app.autodiscover_tasks(["fupin.jobs", "fupin.policy", "fupin.procedures"])
