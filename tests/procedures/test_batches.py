@@ -130,3 +130,34 @@ def test_counts_by_step_are_counted_by_the_database(crew, household_for):
     assert counts == {("exit", "verification"): 4, ("exit", "village_notice"): 1}
     case_queries = [x["sql"] for x in q.captured_queries if "procedures_case" in x["sql"]]
     assert len(case_queries) == 1 and "GROUP BY" in case_queries[0] and "COUNT(" in case_queries[0]
+
+
+def test_propose_exits_runs_as_a_background_job(crew, household_for, client, django_capture_on_commit_callbacks):
+    """The page starts a job and shows its progress, then the summary; the job is its starter's."""
+    from fupin.jobs.models import Job
+
+    rich = [household_for("exit", head_name=f"甲{i}") for i in range(3)]
+    poor = household_for("exit", head_name="丙")
+    poor.incomes.update(wage=0, business=0, transfer=0)
+    client.force_login(crew["township_officer"])
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post("/procedures/batch/exits/", {"area": TOWNSHIP, "year": "2016"})
+    job = Job.objects.get(kind="propose_exits")
+    assert r.status_code == 302 and r["Location"] == f"/procedures/batch/exits/jobs/{job.pk}/"
+    assert job.status == "succeeded" and job.actor == crew["township_officer"]
+    assert (job.done, job.total) == (4, 4) and job.result["done"] == 3 and job.result["skipped"] == 1
+    page = client.get(r["Location"]).content.decode()
+    assert "完成 <strong>3</strong>" in page and "跳过 <strong>1</strong>" in page and "未达到退出标准" in page
+    assert Case.objects.filter(kind="exit", household__in=rich).count() == 3
+    client.force_login(crew["county_officer"])
+    assert client.get(r["Location"]).status_code == 404
+
+
+def test_propose_exits_commits_chunk_by_chunk(crew, household_for):
+    """Households are read a chunk at a time (by id, no huge IN list) with progress after each chunk."""
+    hs = [household_for("exit") for _ in range(5)]
+    seen = []
+    out = ps.batch_propose_exits(actor=crew["clerk_a"], area_code=VILLAGE_A, year=2016, now=T0, chunk=2,
+                                 progress=lambda done, total, stage: seen.append((done, total)))
+    assert seen == [(2, 5), (4, 5), (5, 5)]
+    assert sorted(o.household for o in out if o.done) == sorted(h.number for h in hs)

@@ -607,12 +607,19 @@ def batch_act(*, actor, cases, action: str, opinion: str = "", versions: dict | 
     return out
 
 
-@transaction.atomic
-def batch_propose_exits(*, actor, area_code: str, year: int, now: dt.datetime | None = None) -> list[Outcome]:
+PROPOSE_CHUNK = 500  # households per committed transaction in batch_propose_exits
+
+
+def batch_propose_exits(*, actor, area_code: str, year: int, now: dt.datetime | None = None, progress=None,
+                        chunk: int = PROPOSE_CHUNK) -> list[Outcome]:
     """"Propose all households that pass the exit assessment for `year` in this area": the result
     of the latest succeeded households run that assessed each household, else 6.1 computed now
     (policy.services.household_exit). One exit case (拟退出) per passing household, each in its
-    own savepoint; the others are listed with the reason."""
+    own savepoint; the others are listed with the reason.
+
+    Run as a background job (tasks.propose_exits): households are read `chunk` at a time by id and
+    each chunk is committed on its own, so a county's thousands of cases neither hold one huge
+    transaction nor wait for the last household to show. `progress(done, total, stage)` after each chunk."""
     from fupin.policy.models import AssessmentRun, HouseholdResult
     from fupin.policy.services import household_exit
 
@@ -622,38 +629,49 @@ def batch_propose_exits(*, actor, area_code: str, year: int, now: dt.datetime | 
     if actor.role not in m.MACHINES[m.EXIT].openers:
         raise PermissionDenied()
     lo, hi = code_range(area.code, area.level)
-    households = list(Household.objects.filter(village_id__gte=lo, village_id__lte=hi,
-                                               kind=c.HouseholdKind.REGISTERED,
-                                               status__in=[c.Status.NOT_EXITED, c.Status.RETURNED])
-                      .order_by("village_id", "number"))
-    stored: dict[int, tuple[bool, str]] = {}
-    results = (HouseholdResult.objects.filter(household__in=households, year=year, run__kind=AssessmentRun.Kind.HOUSEHOLDS,
-                                              run__status=AssessmentRun.Status.SUCCEEDED)
-               .order_by("household_id", "-run_id").values_list("household_id", "passed", "reasons"))
-    for hid, passed, reasons in results:
-        stored.setdefault(hid, (passed, reasons))
+    candidates = Household.objects.filter(village_id__gte=lo, village_id__lte=hi, kind=c.HouseholdKind.REGISTERED,
+                                          status__in=[c.Status.NOT_EXITED, c.Status.RETURNED])
+    total = candidates.count()
     pack = get_pack()
-    out = []
-    for h in households:
-        if h.pk in stored:
-            passed, reasons = stored[h.pk]
-        else:
-            try:
-                verdict = household_exit(h, year=year, pack=pack)
-            except ApplicationError as exc:
-                out.append(_skip(h, exc))
-                continue
-            passed, reasons = verdict.passed, ",".join(verdict.reasons)
-        if not passed:
-            out.append(Outcome(None, h.number, h.head_name, False, "NOT_PASSED",
-                               f"未达到退出标准：{reasons} / does not pass the exit assessment"))
-            continue
-        try:
-            with transaction.atomic():
-                case = case_open(actor=actor, household=h, kind=m.EXIT, year=year,
-                                 opinion=f"{year}年退出评估达标", now=now)
-        except ApplicationError as exc:
-            out.append(_skip(h, exc))
-        else:
-            out.append(Outcome(case.pk, h.number, h.head_name, True))
+    out: list[Outcome] = []
+    last, done = 0, 0
+    while True:
+        households = list(candidates.filter(pk__gt=last).order_by("pk")[:chunk])
+        if not households:
+            break
+        last = households[-1].pk
+        stored: dict[int, tuple[bool, str]] = {}
+        results = (HouseholdResult.objects.filter(household_id__in=[h.pk for h in households], year=year,
+                                                  run__kind=AssessmentRun.Kind.HOUSEHOLDS,
+                                                  run__status=AssessmentRun.Status.SUCCEEDED)
+                   .order_by("household_id", "-run_id").values_list("household_id", "passed", "reasons"))
+        for hid, passed, reasons in results:
+            stored.setdefault(hid, (passed, reasons))
+        with transaction.atomic():
+            for h in households:
+                out.append(_propose_exit(actor, h, year, stored.get(h.pk), pack, household_exit, now))
+        done += len(households)
+        if progress:
+            progress(done, total, "拟退出 / proposing exits")
     return out
+
+
+def _propose_exit(actor, h: Household, year: int, stored, pack, household_exit, now) -> Outcome:
+    if stored is not None:
+        passed, reasons = stored
+    else:
+        try:
+            verdict = household_exit(h, year=year, pack=pack)
+        except ApplicationError as exc:
+            return _skip(h, exc)
+        passed, reasons = verdict.passed, ";".join(verdict.reasons)
+    if not passed:
+        return Outcome(None, h.number, h.head_name, False, "NOT_PASSED",
+                       f"未达到退出标准：{reasons} / does not pass the exit assessment")
+    try:
+        with transaction.atomic():
+            case = case_open(actor=actor, household=h, kind=m.EXIT, year=year, opinion=f"{year}年退出评估达标",
+                             now=now)
+    except ApplicationError as exc:
+        return _skip(h, exc)
+    return Outcome(case.pk, h.number, h.head_name, True)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("procedures/cases/<int:pk>/files/<int:aid>/", views.attachment, name="attachment"),
     path("procedures/batch/", views.batch, name="batch"),
     path("procedures/batch/exits/", views.batch_exits, name="batch_exits"),
+    path("procedures/batch/exits/jobs/<int:pk>/", views.exits_job, name="exits_job"),
     path("procedures/notices/", views.notices, name="notices"),
     path("procedures/notices/<int:pk>/", views.notice_detail, name="notice"),
     path("procedures/notices/<int:pk>/objections/", views.objection_new, name="objection_new"),

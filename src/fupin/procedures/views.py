@@ -199,8 +199,34 @@ def batch_exits(request):
         return render(request, "procedures/batch_exits.html", {"areas": areas, "year": year,
                                                                "error": _message("请选择区划和年度 / choose an area and "
                                                                                  "a year")}, status=400)
-    outcomes = services.batch_propose_exits(actor=request.user, area_code=code, year=int(year))
-    return _summary(request, outcomes)
+    from django.db import transaction
+
+    from fupin.jobs.services import job_create
+    from fupin.procedures.tasks import propose_exits
+
+    # a county holds thousands of households: a background job, not the request (docs/procedures.md)
+    job = job_create(actor=request.user, kind="propose_exits", params={"area": code, "year": int(year)})
+    transaction.on_commit(lambda: propose_exits.delay(job.pk))
+    return redirect("procedures:exits_job", pk=job.pk)
+
+
+@scoped
+def exits_job(request, pk):
+    """The proposing job: its progress, then the summary line per household (the starter only)."""
+    from fupin.web.views import _own_job
+
+    job = _own_job(request, pk)
+    if job.status == job.Status.SUCCEEDED:
+        r = job.result or {}
+        outcomes = r.get("outcomes", [])
+        for o in outcomes:
+            o["message"] = _message(o["message"])
+        return render(request, "procedures/summary.html", {"outcomes": outcomes, "done": r.get("done", 0),
+                                                           "skipped": r.get("skipped", 0), "job": job,
+                                                           "truncated": r.get("truncated")})
+    failure = _message(job.error.partition(": ")[2] or job.error) if job.error else ""
+    return render(request, "procedures/exits_job.html", {"job": job, "done": job.status == job.Status.FAILED,
+                                                         "failure": failure})
 
 
 @scoped
