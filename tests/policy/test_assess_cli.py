@@ -166,32 +166,35 @@ def test_a_run_that_fails_after_its_first_batch_writes_nothing(registry, tmp_pat
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the parallel path runs only on PostgreSQL")
 @pytest.mark.django_db(transaction=True)
-def test_parallel_run_that_fails_in_one_worker_leaves_no_rows(registry, settings, monkeypatch, capsys):
-    from fupin.policy import services
+def test_parallel_run_that_fails_in_one_worker_leaves_no_rows(registry, settings, capsys):
+    """Workers are separate processes: one of them meets a real database error (a trigger refuses
+    the result row of the highest household), the others commit; the run must end failed with no
+    rows, the earlier run untouched, and a clean parallel run must store what one process stored."""
+    from django.db import connection as conn
 
     assert assess(capsys, "--year", 2017)[0] == 0
     earlier = AssessmentRun.objects.get()
     before = results(earlier)
     settings.FUPIN_ASSESS_PARALLEL_MIN, settings.FUPIN_ASSESS_WORKERS = 1, 2
     last = max(HouseholdResult.objects.filter(run=earlier).values_list("household_id", flat=True))
-    real_iter = services.iter_bulk_facts
-
-    def iter_then_fail(**kw):
-        """In the forked worker that holds the highest household id: fail after its first batch."""
-        for b in real_iter(**{**kw, "batch": 1}):
-            yield b
-            if kw.get("id_range") and kw["id_range"][0] <= last <= kw["id_range"][1]:
-                raise RuntimeError("worker died")
-
-    monkeypatch.setattr(services, "iter_bulk_facts", iter_then_fail)
-    rc = run_cli("assess", "households", "--year", "2017", keep_connection=False)
-    assert rc == 1 and "worker died" in capsys.readouterr().err
-    broken = AssessmentRun.objects.exclude(pk=earlier.pk).get()
-    assert broken.status == "failed"
-    assert not HouseholdResult.objects.filter(run=broken).exists()
-    assert results(earlier) == before
+    with conn.cursor() as cur:
+        cur.execute("CREATE FUNCTION fupin_test_refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$ BEGIN RAISE EXCEPTION 'worker died'; END $$")
+        cur.execute(f"CREATE TRIGGER fupin_test_refuse BEFORE INSERT ON policy_householdresult FOR EACH ROW "
+                    f"WHEN (NEW.household_id = {last} AND NEW.run_id <> {earlier.pk}) "
+                    f"EXECUTE FUNCTION fupin_test_refuse()")
+    try:
+        rc = run_cli("assess", "households", "--year", "2017", keep_connection=False)
+        assert rc == 1 and "worker died" in capsys.readouterr().err
+        broken = AssessmentRun.objects.exclude(pk=earlier.pk).get()
+        assert broken.status == "failed"
+        assert not HouseholdResult.objects.filter(run=broken).exists()
+        assert results(earlier) == before
+    finally:
+        with conn.cursor() as cur:
+            cur.execute("DROP TRIGGER fupin_test_refuse ON policy_householdresult")
+            cur.execute("DROP FUNCTION fupin_test_refuse()")
     # the same parallel run without the failure stores what the one-process run stored
-    monkeypatch.undo()
     settings.FUPIN_ASSESS_PARALLEL_MIN, settings.FUPIN_ASSESS_WORKERS = 1, 2
     assert run_cli("assess", "households", "--year", "2017", keep_connection=False) == 0
     assert results(AssessmentRun.objects.latest("pk")) == before

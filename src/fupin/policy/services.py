@@ -211,69 +211,78 @@ def _workers(total: int) -> int:
     return max(1, settings.FUPIN_ASSESS_WORKERS)
 
 
-def _die_with_parent(parent: int) -> None:
-    """A worker must not outlive a killed parent (it would go on writing rows for a run nobody
-    finishes): Linux delivers SIGKILL to it when the parent dies."""
-    import ctypes
+def _in_workers(slices: list[tuple[int, int]], spec: dict, *, progress_job: int | None) -> list[dict]:
+    """Run one worker process per id slice (`python -m fupin.policy.worker`), each with its own
+    database connection, and return their counts. Separate processes rather than fork(): the
+    caller may have threads (a web server, Celery's, a test's live server), and a forked child
+    can deadlock on a lock one of them held. A worker's error comes back as ApplicationError."""
+    import base64
     import os
-    import signal
+    import pickle
+    import subprocess
+    import sys
 
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
+    from django.conf import settings
 
-
-def _in_children(slices, work) -> list[dict]:
-    """Run work(index, id_range) -> dict in one forked process per slice; each child has its own
-    database connection (the parent's are closed before the fork, so no socket is shared). A
-    child's exception comes back as ApplicationError in the parent."""
-    import json
-    import os
-
-    from django.db import connections
-
-    connections.close_all()
-    parent = os.getpid()
-    children = []
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE")
+           or settings.SETTINGS_MODULE or "fupin.config.settings"}
+    db_name = connection.settings_dict["NAME"]
+    procs = []
     for i, rng in enumerate(slices):
-        r, w = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - runs in the child (coverage does not follow forks)
-            os.close(r)
-            _die_with_parent(parent)
-            code, out = 1, {"error": "worker failed"}
-            try:
-                out, code = {"ok": work(i, rng)}, 0
-            except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises
-                out = {"error": f"{type(exc).__name__}: {exc}"}
-            finally:
-                try:
-                    os.write(w, json.dumps(out).encode())
-                finally:
-                    os._exit(code)
-        os.close(w)
-        children.append((pid, r))
+        payload = {**spec, "id_range": rng, "db_name": db_name, "parent": os.getpid(),
+                   "progress_job": progress_job if i == 0 else None, "progress_scale": len(slices)}
+        p = subprocess.Popen([sys.executable, "-m", "fupin.policy.worker"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        p.stdin.write(base64.b64encode(pickle.dumps(payload)))
+        p.stdin.close()
+        procs.append(p)
     results, errors = [], []
-    for pid, r in children:
-        chunks = []
-        while chunk := os.read(r, 65536):
-            chunks.append(chunk)
-        os.close(r)
-        _, status = os.waitpid(pid, 0)
+    for p in procs:
+        out, err = p.stdout.read(), p.stderr.read()
+        p.wait()
         try:
-            data = json.loads(b"".join(chunks) or b"{}")
-        except ValueError:
+            data = pickle.loads(base64.b64decode(out.strip().splitlines()[-1])) if out.strip() else {}
+        except (ValueError, pickle.UnpicklingError, IndexError):
             data = {}
-        if "ok" in data and os.waitstatus_to_exitcode(status) == 0:
+        if p.returncode == 0 and "ok" in data:
             results.append(data["ok"])
         else:
-            errors.append(data.get("error") or f"worker exited with {os.waitstatus_to_exitcode(status)}")
+            last = (err.decode(errors="replace").strip().splitlines() or [f"worker exited with {p.returncode}"])[-1]
+            errors.append(data.get("error") or last)
     if errors:
         raise ApplicationError(E.E_INVALID, "批量评估失败 / bulk assessment failed: " + "; ".join(errors))
     return results
+
+
+def assess_slice(*, run_id: int, area: Area, day: dt.date, pack: Pack, year: int, kinds, statuses,
+                 id_range: tuple[int, int] | None, progress=None, alive=None) -> dict:
+    """6.1 for the households of one run (or one id slice of it): write their results, return the
+    counts. The caller holds the transaction. `alive()` is asked after each batch; False stops."""
+    writer = _ResultWriter(HouseholdResult, ["run_id", "household_id", "year", "per_capita", "passed", "reasons"])
+    exit_reasons, per_capita_fen, format_fen = rules.exit_reasons, rules.per_capita_fen, rules.format_fen
+    done = passed = 0
+    by_reason: dict[str, int] = {}
+    for batch in iter_bulk_facts(area=area, day=day, pack=pack, kinds=kinds, statuses=statuses,
+                                 income_years=(year,), id_range=id_range):
+        rows = []
+        for r in batch:
+            f = r.facts
+            reasons = exit_reasons(f, pack, year)
+            if reasons:
+                for code in reasons:
+                    by_reason[code] = by_reason.get(code, 0) + 1
+            else:
+                passed += 1
+            pc = None if f.net_fen is None or not f.members.present else \
+                format_fen(per_capita_fen(f.net_fen, f.members.present))
+            rows.append((run_id, r.household_id, year, pc, not reasons, ";".join(reasons)))
+        writer.write(rows)
+        done += len(batch)
+        if progress:
+            progress(done)
+        if alive is not None and not alive():
+            raise ApplicationError(E.E_INVALID, "评估已中止 / the run was abandoned")
+    return {"households": done, "passed": passed, "by_reason": by_reason}
 
 
 def assess_households(*, actor, year: int, pack: Pack, area: str | None = None, day: dt.date | None = None,
@@ -292,42 +301,19 @@ def assess_households(*, actor, year: int, pack: Pack, area: str | None = None, 
     run = _start_run(actor=actor, kind=AssessmentRun.Kind.HOUSEHOLDS, year=year, day=day, area=area_obj, pack=pack,
                      include_exited=include_exited, job=job)
     n = _workers(total)
-
-    def work(index: int, id_range: tuple[int, int] | None) -> dict:
-        writer = _ResultWriter(HouseholdResult, ["run_id", "household_id", "year", "per_capita", "passed",
-                                                 "reasons"])
-        exit_reasons, per_capita_fen, format_fen = rules.exit_reasons, rules.per_capita_fen, rules.format_fen
-        run_id = run.pk
-        done = passed = 0
-        by_reason: dict[str, int] = {}
-        for batch in iter_bulk_facts(area=area_obj, day=day, pack=pack, kinds=kinds, statuses=statuses,
-                                     income_years=(year,), id_range=id_range):
-            rows = []
-            for r in batch:
-                f = r.facts
-                reasons = exit_reasons(f, pack, year)
-                if reasons:
-                    for code in reasons:
-                        by_reason[code] = by_reason.get(code, 0) + 1
-                else:
-                    passed += 1
-                pc = None if f.net_fen is None or not f.members.present else \
-                    format_fen(per_capita_fen(f.net_fen, f.members.present))
-                rows.append((run_id, r.household_id, year, pc, not reasons, ";".join(reasons)))
-            writer.write(rows)
-            done += len(batch)
-            if progress and index == 0:
-                progress(min(done * n, total), total, "评估 / assessing")
-        return {"households": done, "passed": passed, "by_reason": by_reason}
-
     try:
         if n == 1:
             with transaction.atomic():
-                counts = _merge([work(0, None)])
+                counts = _merge([assess_slice(
+                    run_id=run.pk, area=area_obj, day=day, pack=pack, year=year, kinds=kinds, statuses=statuses,
+                    id_range=None, progress=(lambda done: progress(done, total, "评估 / assessing"))
+                    if progress else None)])
                 _finish(run, counts, actor=actor, action="assess.households")
         else:
-            parts = _in_children(_slices(area_obj, kinds, statuses, total, n),
-                                 lambda i, rng: _atomic(work, i, rng))
+            spec = {"run_id": run.pk, "area": area_obj.code, "day": day, "pack": pack, "year": year,
+                    "kinds": kinds, "statuses": statuses, "total": total}
+            parts = _in_workers(_slices(area_obj, kinds, statuses, total, n), spec,
+                                progress_job=job.pk if job is not None else None)
             with transaction.atomic():
                 _finish(run, _merge(parts), actor=actor, action="assess.households")
     except BaseException:
