@@ -89,6 +89,20 @@ def _cell(sheet: str, h: str, read, memo: bool = True):
     return _Memo(fn) if memo else _Direct(fn)
 
 
+def _text(required: bool, max_len: int):
+    """The rule of validation._Row.text(h, required, max_len) for a column whose cells hardly repeat,
+    without building a _Row per cell: the cell cleaned; empty is "" (an error when required);
+    longer than max_len is an error."""
+
+    def fn(raw):
+        s = clean(raw)
+        if not s:
+            return _BAD if required else ""
+        return _BAD if len(s) > max_len else s
+
+    return _Direct(fn)
+
+
 # --- sheet 户 -------------------------------------------------------------------------------------
 
 class HouseholdParser:
@@ -101,13 +115,13 @@ class HouseholdParser:
         def m(h, read, memo=True):
             return _cell(H, h, read, memo)
 
-        self.number = m("户编号", lambda r: r.text("户编号", True, 40), memo=False)
+        self.number = _text(True, 40)
         self.kind = m("户类型", lambda r: r.enum("户类型", v._KINDS, default=c.HouseholdKind.REGISTERED))
         self.code = m("行政区划代码", self._code)
         self.group = m("村民小组", lambda r: r.text("村民小组", max_len=60))
-        self.head_name = m("户主姓名", lambda r: r.text("户主姓名", True), memo=False)
-        self.head_id = m("户主证件号码", self._head_id, memo=False)
-        self.phone = m("联系电话", self._phone, memo=False)
+        self.head_name = _text(True, 60)
+        self.head_id = _Direct(self._head_id)
+        self.phone = _Direct(self._phone)
         self.year_registered = m("识别年度", lambda r: r.integer("识别年度", 2013, 2030, True))
         self.attribute = m("贫困户属性", lambda r: r.enum("贫困户属性", v._ATTRIBUTES, True))
         self.main_cause = m("主要致贫原因", lambda r: r.enum("主要致贫原因", c.CAUSES, True))
@@ -123,7 +137,7 @@ class HouseholdParser:
         self.arable = m("耕地面积", lambda r: r.money("耕地面积", False, None))
         self.forest = m("林地面积", lambda r: r.money("林地面积", False, None))
         self.bank_name = m("开户银行", lambda r: r.text("开户银行", max_len=100))
-        self.account = m("银行账号", self._account, memo=False)
+        self.account = _Direct(self._account)
         self.areas: dict[str, bool] = {}
 
     # cell rules that are more than one reader call: the same statements as parse_household
@@ -134,20 +148,20 @@ class HouseholdParser:
             r.err("行政区划代码", E.E_UNKNOWN_AREA, "")
         return code
 
+    # the cells of these columns hardly repeat: read directly (validation._Row.text's rule restated)
     @staticmethod
-    def _head_id(r):
-        idn = idcard.normalize(r.v.get("户主证件号码", ""))
-        if not idn:
-            r.err("户主证件号码", E.E_REQUIRED, "")
-        return idn
+    def _head_id(raw):
+        return idcard.normalize(clean(raw)) or _BAD
 
     @staticmethod
-    def _phone(r):
-        phone = r.text("联系电话", max_len=30)
+    def _phone(raw):
+        phone = clean(raw)
         if phone:
+            if len(phone) > 30:
+                return _BAD
             phone = digits_only(phone)
             if not (phone.isdigit() and 7 <= len(phone) <= 12):
-                r.err("联系电话", E.E_NUMBER, "")
+                return _BAD
         return phone
 
     @staticmethod
@@ -170,12 +184,14 @@ class HouseholdParser:
         return r.enum("住房安全等级", c.HOUSING_GRADES, True)
 
     @staticmethod
-    def _account(r):
-        account = r.text("银行账号", max_len=40)
+    def _account(raw):
+        account = clean(raw)
         if account:
+            if len(account) > 40:
+                return _BAD
             account = digits_only(account)
             if not (account.isdigit() and 10 <= len(account) <= 25):
-                r.err("银行账号", E.E_NUMBER, "")
+                return _BAD
         return account
 
     def _area_ok(self, code: str) -> bool:
@@ -298,8 +314,8 @@ class MemberParser:
         def m(h, read, memo=True):
             return _cell(M, h, read, memo)
 
-        self.number = m("户编号", lambda r: r.text("户编号", True, 40), memo=False)
-        self.name = m("姓名", lambda r: r.text("姓名", True), memo=False)
+        self.number = _text(True, 40)
+        self.name = _text(True, 60)
         self.enums = [(name, m(h, lambda r, h=h, allowed=allowed: r.enum(h, allowed, True)))
                       for h, name, allowed in v.MEMBER_ENUMS]
         self.enum_headers = [h for h, _, _ in v.MEMBER_ENUMS]
