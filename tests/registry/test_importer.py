@@ -376,3 +376,45 @@ def test_run_import_job_with_errors_fails_and_writes_the_report(cast, tmp_path):
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and job.result["error_count"] >= 1
     assert report.exists() and Household.objects.count() == 0
+
+
+def test_many_small_batches_write_every_row_audit_and_event_and_a_late_error_undoes_all(cast, tmp_path, monkeypatch):
+    """Batches are written while later ones are read (on PostgreSQL from a second thread, each
+    batch held until the next one has made its look-ups): with batches of 4 rows every row,
+    audit entry and event still arrives, a re-import and an update read the stored rows back, and
+    an error in the last batch rolls back everything written before it."""
+    from fupin.registry import importer
+
+    monkeypatch.setattr(importer, "BATCH", 4)
+    hh, mm = families(11, VILLAGE_A)
+    hp, mp = write_csv_pair(tmp_path, hh, mm)
+    r = import_registry(actor=cast["clerk_a"], households=hp, members=mp)
+    assert r.ok, errs(r)
+    assert (r.created, r.members_created) == (11, 33)
+    assert (Household.objects.count(), Member.objects.count(), IncomeRecord.objects.count()) == (11, 33, 11)
+    assert registry_audit().count() == 11 + 11 + 33
+    assert HouseholdEvent.objects.filter(type="created").count() == 11
+    assert set(Household.objects.get(number="H00011").members.values_list("name_initials", flat=True)) == {
+        "zs", "lxy", "zw"}
+
+    before = counts()
+    again = import_registry(actor=cast["clerk_a"], households=hp, members=mp)
+    assert (again.created, again.changed, again.unchanged, again.members_created) == (0, 0, 11, 0)
+    assert counts() == before
+
+    for h in hh[8:]:
+        h["住房安全等级"] = "C"
+    mm[-1]["健康状况"] = "患有大病"
+    hp, mp = write_csv_pair(tmp_path, hh, mm)
+    upd = import_registry(actor=cast["clerk_a"], households=hp, members=mp)
+    assert (upd.created, upd.changed, upd.unchanged, upd.members_changed) == (0, 3, 8, 1), errs(upd)
+    assert HouseholdEvent.objects.filter(type="updated").count() == 3
+    assert registry_audit().filter(action__in=["household.update", "member.update"]).count() == 4
+
+    before = counts()
+    more_hh, more_mm = families(9, VILLAGE_A, prefix="N")
+    more_mm[-1]["文化程度"] = "博士"
+    hp, mp = write_csv_pair(tmp_path, more_hh, more_mm)
+    bad = import_registry(actor=cast["clerk_a"], households=hp, members=mp)
+    assert [e[3] for e in errs(bad)] == ["E_ENUM"]
+    assert counts() == before

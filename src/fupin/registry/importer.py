@@ -235,43 +235,76 @@ class _CopyWriter:
     """Sends COPY payloads from a second thread over the SAME database connection, so inside the
     import's one transaction, while the main thread reads and checks the next batch: PostgreSQL
     (on the other core) ingests batch k while Python prepares batch k+1. psycopg serialises the
-    use of one connection by a lock, so a query from the main thread simply waits for the COPY in
-    flight. Payloads are queued in order (at most a few, so memory stays bounded)."""
+    use of one connection by a lock, so a query from the main thread waits for the COPY in flight.
+
+    To keep those waits short, a batch's payloads are HELD until the next batch has made its
+    queries (next_batch() marks where a batch starts; its first submit() releases what earlier
+    batches held): the COPY of batch k then runs while Python builds batch k+1's rows and parses
+    batch k+2, instead of in front of batch k+1's look-ups. This is safe because no look-up of a
+    later batch reads what an earlier batch wrote to the registry (the file's own rows are checked
+    against the scratch tables, which the main thread writes itself); drain() sends everything
+    before the end-of-file checks. Payloads are queued in order; at most two batches are held."""
 
     def __init__(self, raw_connection):
         self.raw = raw_connection
         self.queue: queue.Queue = queue.Queue(maxsize=4)
         self.error: BaseException | None = None
         self.abandoned = False
+        self.held: list[tuple[str, bytes]] = []  # this batch's payloads
+        self.earlier: list[tuple[str, bytes]] = []  # earlier batches' payloads, sent at this batch's first submit
         self.thread = threading.Thread(target=self._run, name="fupin-import-copy", daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
         while True:
             item = self.queue.get()
-            if item is None:
-                return
-            if self.error is not None or self.abandoned:
-                continue
-            sql, data = item
             try:
-                with self.raw.cursor() as cursor, cursor.copy(sql) as copy:
-                    copy.write(data)
-            except BaseException as exc:  # noqa: BLE001 — handed to the main thread
-                self.error = exc
+                if item is None:
+                    return
+                if self.error is not None or self.abandoned:
+                    continue
+                sql, data = item
+                try:
+                    with self.raw.cursor() as cursor, cursor.copy(sql) as copy:
+                        copy.write(data)
+                except BaseException as exc:  # noqa: BLE001 — handed to the main thread
+                    self.error = exc
+            finally:
+                self.queue.task_done()
+
+    def next_batch(self) -> None:
+        self.earlier += self.held
+        self.held = []
+
+    def _release(self) -> None:
+        for item in self.earlier:
+            self.queue.put(item)
+        self.earlier = []
 
     def submit(self, sql: str, data: bytes) -> None:
         self.check()
-        self.queue.put((sql, data))
+        self._release()
+        self.held.append((sql, data))
+
+    def drain(self) -> None:
+        """Send everything held and wait until it is in."""
+        self.next_batch()
+        self._release()
+        self.queue.join()
+        self.check()
 
     def check(self) -> None:
         if self.error is not None:
             raise self.error
 
     def close(self, *, abandon: bool = False) -> None:
-        """Wait until every queued payload is in (or, abandoning, dropped); raise the first failure."""
+        """Wait until every payload is in (or, abandoning, dropped); raise the first failure."""
         if self.thread.is_alive():
             self.abandoned = abandon
+            if not abandon:
+                self.next_batch()
+                self._release()
+            self.earlier = self.held = []
             self.queue.put(None)
             self.thread.join()
         if not abandon:
@@ -301,6 +334,7 @@ class _Scratch:
         self.seq = 0
         self.chg_seq = 0
         self._changes: list[tuple] = []
+        self._pending: list[tuple[str, str, list[tuple]]] = []
 
     def create(self) -> None:
         with self.conn.cursor() as c:
@@ -314,13 +348,23 @@ class _Scratch:
             c.execute(f"CREATE TEMP TABLE {self.chg} (seq integer, number text, note text)")
 
     def drop(self) -> None:
+        self._pending = []
         with self.conn.cursor() as c:
             for t in (self.hh, self.m, self.chg):
                 c.execute(f"DROP TABLE IF EXISTS {t}")
 
     def insert(self, table: str, columns: str, rows: list[tuple]) -> None:
-        if not rows:
-            return
+        """Queue rows for a scratch table; they are sent just before the next read (sync), so that a
+        batch's writes to the database come together with its reads (see _CopyWriter)."""
+        if rows:
+            self._pending.append((table, columns, rows))
+
+    def sync(self) -> None:
+        pending, self._pending = self._pending, []
+        for table, columns, rows in pending:
+            self._send(table, columns, rows)
+
+    def _send(self, table: str, columns: str, rows: list[tuple]) -> None:
         with self.conn.cursor() as c:
             if self.pg:
                 with c.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
@@ -352,6 +396,7 @@ class _Scratch:
         values = list(values)
         if not values:
             return []
+        self.sync()
         with self.conn.cursor() as c:
             if self.pg:
                 c.execute(sql.format(**{"in": "= ANY(%s)"}), [*extra, values])
@@ -364,6 +409,7 @@ class _Scratch:
             return out
 
     def fetch(self, sql: str, params=()) -> list[tuple]:
+        self.sync()
         with self.conn.cursor() as c:
             c.execute(sql, params)
             return c.fetchall()
@@ -486,6 +532,8 @@ class _Importer:
             self.rows_audit, self.rows_event = _Rows(audit.AuditEntry, self.writer), _Rows(HouseholdEvent, self.writer)
             self._stream(self.hh_src, self._household_batch, "户")
             self._stream(self.m_src, self._member_batch, "人")
+            if self.writer is not None:
+                self.writer.drain()  # the end-of-file checks read the registry: everything in first
             self._check_compositions()
             if self.writing:
                 self._events()
@@ -504,9 +552,13 @@ class _Importer:
         for item in src.rows():
             batch.append(item)
             if len(batch) >= BATCH:
+                if self.writer is not None:
+                    self.writer.next_batch()
                 handle(batch)
                 self._step(sheet, len(batch))
                 batch = []
+        if self.writer is not None:
+            self.writer.next_batch()
         handle(batch)
         self._step(sheet, len(batch))
 
@@ -879,7 +931,7 @@ class _Importer:
             for _seq, number, _row, pk, head_name, _hid, _in, _created in chunk:
                 n = counts.get(number, 0)
                 events.append(row("created", pk, f"导入建档：户主 {head_name}，{n} 人", members=n))
-            self.rows_event.insert(events, now)
+            self._send_events(events, now)
         # changed households: their notes in the order they were made, grouped by 户编号
         events: list[dict] = []
         key: tuple = ("", 0)
@@ -898,10 +950,15 @@ class _Importer:
                     current, hpk, notes = number, pk, []
                 notes.append(note)
             if len(events) >= BATCH:
-                self.rows_event.insert(events, now)
+                self._send_events(events, now)
                 events = []
         if current is not None:
             events.append(row("updated", hpk, "导入修改：" + "；".join(notes)))
+        self._send_events(events, now)
+
+    def _send_events(self, events: list[dict], now) -> None:
+        if self.writer is not None:
+            self.writer.next_batch()
         self.rows_event.insert(events, now)
 
     def _counts(self) -> None:
