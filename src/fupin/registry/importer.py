@@ -200,7 +200,9 @@ class _Rows:
 
 
 # jsonb keeps the value, not the text: compact, unescaped UTF-8 is as good and much faster to make.
-_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# Values JSON cannot write itself (dates, Decimals) are written as audit.jsonable writes them, so a
+# dict of field values goes to COPY as it is, without first being copied into a jsonable dict.
+_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=audit.jsonable).encode
 # COPY text format: values are joined with stand-ins that no cell can hold (clean() removes control
 # characters, JSON escapes them), and the whole batch is escaped at once instead of value by value.
 _SEP, _EOL, _NUL = "\x00", "\x01", "\x02"
@@ -474,6 +476,9 @@ class _Importer:
         self.mp = MemberParser()
         self.writer: _CopyWriter | None = None
         self.missing_reported: set[str] = set()
+        # An audit row's `after` of field values: on PostgreSQL the COPY's JSON encoder converts the
+        # values (see _json); elsewhere the ORM's JSONField needs them jsonable first.
+        self.after = (lambda values: values) if self.pg else _jsonable
 
     @property
     def writing(self) -> bool:
@@ -698,9 +703,9 @@ class _Importer:
             number, income, village = f["number"], f["income"], f["village_id"]
             new_inc.append({"household_id": pks[number], **income})
             entries.append(make_audit("household.create", "household", number, village,
-                                      after=_jsonable({k: f[k] for k in HOUSEHOLD_FIELDS})))
+                                      after=self.after({k: f[k] for k in HOUSEHOLD_FIELDS})))
             entries.append(make_audit("income.set", "income", f"{number}/{income['year']}", village,
-                                      after=audit.jsonable(income)))
+                                      after=self.after(income)))
         if upd_hh:
             Household.objects.bulk_update(upd_hh, HOUSEHOLD_FIELDS + ["head_initials", "version", "updated_at"],
                                           batch_size=1000)
@@ -819,7 +824,7 @@ class _Importer:
                 if write:
                     values = {k: f[k] for k in MEMBER_FIELDS}
                     new_m.append({"household_id": pk, "name_initials": _initials(f["name"]), **values})
-                    entries.append(make_audit("member.create", "member", number, village, after=_jsonable(values)))
+                    entries.append(make_audit("member.create", "member", number, village, after=self.after(values)))
                 continue
             stored = dict(zip(MEMBER_FIELDS, m[3:], strict=True))
             diff = [k for k in MEMBER_FIELDS if stored[k] != f[k]]
