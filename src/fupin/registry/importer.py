@@ -528,6 +528,14 @@ class _Importer:
             self.errors += header_errors
             return
         self.scratch.create()
+        seqscan = None
+        if self.pg:
+            # The registry and scratch tables grow inside this transaction, where nothing has statistics
+            # about them: the planner takes them for small and answers each batch's look-ups (by ID
+            # number, by 户编号) with a sequential scan, so every batch costs more than the one before.
+            # Every look-up here has an index; for this transaction only, prefer it.
+            seqscan = self.scratch.fetch("SELECT current_setting('enable_seqscan')")[0][0]
+            self.scratch.fetch("SELECT set_config('enable_seqscan', 'off', true)")
         if self.pg and not self.dry_run:
             self.conn.ensure_connection()
             self.writer = _CopyWriter(self.conn.connection)
@@ -546,6 +554,8 @@ class _Importer:
             if self.writer is not None:
                 self.writer.close()
             self.scratch.drop()
+            if seqscan is not None:
+                self.scratch.fetch("SELECT set_config('enable_seqscan', %s, true)", [seqscan])
         finally:
             if self.writer is not None:
                 self.writer.close(abandon=True)
@@ -874,7 +884,8 @@ class _Importer:
                     "ORDER BY row", numbers, (HEAD,)):
                 file_heads.setdefault(number, []).append((row, name, idn, state))
             kept: dict[int, list[tuple]] = {}
-            pks = [r[3] for r in chunk if r[3] is not None]
+            # A household this import creates has no stored member that is not in the file.
+            pks = [r[3] for r in chunk if r[3] is not None and not r[7]]
             if pks:
                 table = Member._meta.db_table
                 for hid, idn, name, relation, state in s.fetch_in(
