@@ -47,6 +47,25 @@ class FupinCommand(BaseCommand):
         except ApplicationError as exc:
             raise CommandError(f"{exc.code}: {exc.message}", returncode=1) from exc
 
+    MAX_ERRORS_SHOWN = 20
+
+    def fail_with_errors(self, errors, summary: str, *, report=None):
+        """Exit 1 for a file with errors (cli.md): the errors on standard error as sheet, row,
+        column, code and message; with `report` (a path) the whole list is written there as the
+        registry import's error report and only the first ones are printed."""
+        if report is not None:
+            from fupin.registry.importer import write_error_report
+
+            write_error_report(errors, report)
+            summary = f"{summary}; 错误报告 / error report: {report}"
+        shown = errors[: self.MAX_ERRORS_SHOWN] if report is not None else errors  # no report: all of them
+        for e in shown:
+            row = f"第{e.row}行" if e.row is not None else "表头"
+            self.stderr.write(f"{e.sheet} {row} {e.column} {e.code}: {e.message}")
+        if len(errors) > len(shown):
+            self.stderr.write(f"…… 另有 {len(errors) - len(shown)} 个错误 / more errors in the report")
+        raise CommandError(summary, returncode=1)
+
     def progress(self, done: int, total: int, label: str = "") -> None:
         """A progress bar on a terminal, nothing otherwise."""
         if not sys.stderr.isatty() or not total:

@@ -13,7 +13,6 @@ business is in operation, the one case where it excludes under domain.md 6.4.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import itertools
 from collections.abc import Iterable, Iterator
@@ -29,7 +28,7 @@ from fupin.core.errors import ErrorCode as E
 from fupin.core.text import clean
 from fupin.crosscheck.models import ListEntry, ListKind, ListVersion
 from fupin.crosscheck.selectors import can_manage_lists
-from fupin.registry.exchange_io import check_utf8
+from fupin.registry.exchange_io import check_utf8, csv_records
 from fupin.registry.validation import RowError
 
 ID_COLUMN = "证件号码"
@@ -137,20 +136,8 @@ def _open(path: Path) -> str:
     return check_utf8(path)
 
 
-def _records(path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]:
-    """(record number from 1, cells) for each CSV record, read one at a time."""
-    with open(path, encoding=encoding, newline="") as fh:
-        reader = csv.reader(fh)
-        try:
-            for i, cells in enumerate(reader):
-                yield i + 1, cells
-        except csv.Error as exc:
-            raise ApplicationError(E.E_FILE_FORMAT, f"{path.name} 第 {reader.line_num} 行无法解析：{exc} / "
-                                                    f"{path.name} line {reader.line_num}: {exc}") from exc
-
-
 def _headers(path: Path, encoding: str, res: LoadResult) -> list[str]:
-    first = next(_records(path, encoding), None)
+    first = next(csv_records(path, encoding), None)
     if first is None:
         return []
     headers = [clean(h) for h in first[1]]
@@ -165,7 +152,7 @@ def _headers(path: Path, encoding: str, res: LoadResult) -> list[str]:
 
 def _rows(path: Path, encoding: str) -> Iterator[tuple[int, list[str]]]:
     """The data records (after the header), leaving out those with no non-blank cell."""
-    records = _records(path, encoding)
+    records = csv_records(path, encoding)
     next(records, None)
     return ((n, cells) for n, cells in records if any(clean(c) for c in cells))
 

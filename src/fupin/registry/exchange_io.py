@@ -217,18 +217,24 @@ def _count_lines(path: Path) -> int:
     return n
 
 
+def csv_records(path: Path, encoding: str):
+    """(record number from 1, cells) for each CSV record, read one at a time; a record the csv
+    module cannot parse is E_FILE_FORMAT naming its line. Shared by every CSV the project reads."""
+    with open(path, encoding=encoding, newline="") as fh:
+        reader = csv.reader(fh)
+        try:
+            for i, cells in enumerate(reader):
+                yield i + 1, cells
+        except csv.Error as exc:
+            raise _file_error(f"{path.name} 第 {reader.line_num} 行无法解析：{exc} / {path.name} line "
+                              f"{reader.line_num}: {exc}") from exc
+
+
 def read_csv(path: Path, sheet: str) -> SheetSource:
     encoding = check_utf8(path)
 
     def records():
-        with open(path, encoding=encoding, newline="") as fh:
-            reader = csv.reader(fh)
-            try:
-                for i, cells in enumerate(reader):
-                    yield i + 1, cells
-            except csv.Error as exc:
-                raise _file_error(f"{path.name} 第 {reader.line_num} 行无法解析：{exc} / {path.name} line "
-                                  f"{reader.line_num}: {exc}") from exc
+        return csv_records(path, encoding)
 
     headers: list[str] = []
     for _number, cells in records():

@@ -24,9 +24,7 @@ class Command(FupinCommand):
         for w in r.warnings:
             self.stderr.write(f"警告 / warning: {w}")
         if not r.ok:
-            for e in r.errors:
-                self.stderr.write(f"{e.sheet} 第{e.row or '-'}行 [{e.column}] {e.code}: {e.message}")
-            raise CommandError(f"文件有 {len(r.errors)} 处错误，未写入任何数据 / {len(r.errors)} errors, nothing written",
-                               returncode=1)
+            self.fail_with_errors(r.errors, f"文件有 {len(r.errors)} 处错误，未写入任何数据 / {len(r.errors)} errors, "
+                                            "nothing written")
         verb = "校验通过（未写入）/ valid (dry run)" if o["dry_run"] else "村属性导入完成 / attributes loaded"
         self.stdout.write(f"{verb}: {r.created} created, {r.changed} changed, {r.unchanged} unchanged")

@@ -2,13 +2,8 @@
 
 from pathlib import Path
 
-from django.core.management.base import CommandError
-
 from fupin.cli.base import FupinCommand, cli_actor
 from fupin.crosscheck.services import load_list
-from fupin.registry.importer import write_error_report
-
-MAX_ERRORS_SHOWN = 20
 
 
 class Command(FupinCommand):
@@ -29,11 +24,5 @@ class Command(FupinCommand):
             self.stderr.write(f"提示 / warning: {w}")
         if res.errors:
             out = Path(o["errors"]) if o["errors"] else path.with_name(path.stem + "-errors.csv")
-            write_error_report(res.errors, out)
-            for e in res.errors[:MAX_ERRORS_SHOWN]:
-                row = f"第{e.row}行" if e.row is not None else "表头"
-                self.stderr.write(f"{e.sheet} {row} {e.column} {e.code}: {e.message}")
-            if len(res.errors) > MAX_ERRORS_SHOWN:
-                self.stderr.write(f"…… 另有 {len(res.errors) - MAX_ERRORS_SHOWN} 个错误 / more errors in the report")
-            raise CommandError(f"{res.summary()}; 错误报告 / error report: {out}", returncode=1)
+            self.fail_with_errors(res.errors, res.summary(), report=out)
         self.stdout.write(res.summary())

@@ -7,9 +7,7 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from fupin.cli.base import FupinCommand, cli_actor
-from fupin.registry.importer import import_registry, write_error_report
-
-MAX_ERRORS_SHOWN = 20
+from fupin.registry.importer import import_registry
 
 
 class Command(FupinCommand):
@@ -63,11 +61,5 @@ class Command(FupinCommand):
         if result.errors:
             first = Path(o["file"] or o["households"])
             out = Path(o["errors"]) if o["errors"] else first.with_name(first.stem + "-errors.csv")
-            write_error_report(result.errors, out)
-            for e in result.errors[:MAX_ERRORS_SHOWN]:
-                row = f"第{e.row}行" if e.row is not None else "表头"
-                self.stderr.write(f"{e.sheet} {row} {e.column} {e.code}: {e.message}")
-            if len(result.errors) > MAX_ERRORS_SHOWN:
-                self.stderr.write(f"…… 另有 {len(result.errors) - MAX_ERRORS_SHOWN} 个错误 / more errors in the report")
-            raise CommandError(f"{result.summary()}; 错误报告 / error report: {out}", returncode=1)
+            self.fail_with_errors(result.errors, result.summary(), report=out)
         self.stdout.write(result.summary())

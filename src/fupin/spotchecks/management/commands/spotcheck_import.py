@@ -23,9 +23,7 @@ class Command(FupinCommand):
             raise CommandError(f"文件不存在 / no such file: {path}", returncode=1)
         r = import_results(actor=cli_actor(o["as_user"]), path=path, dry_run=o["dry_run"])
         if not r.ok:
-            for e in r.errors:
-                self.stderr.write(f"{e.sheet} 第{e.row or '-'}行 [{e.column}] {e.code}: {e.message}")
-            raise CommandError(f"文件有 {len(r.errors)} 处错误，未写入任何数据 / {len(r.errors)} errors, nothing written",
-                               returncode=1)
+            self.fail_with_errors(r.errors, f"文件有 {len(r.errors)} 处错误，未写入任何数据 / {len(r.errors)} errors, "
+                                            "nothing written")
         verb = "校验通过（未写入）/ valid (dry run)" if o["dry_run"] else "抽查结果导入完成 / results loaded"
         self.stdout.write(f"{verb}: {r.findings} 户核验 findings, {r.surveys} 份满意度调查 survey answers")
