@@ -139,7 +139,7 @@ def test_a_run_that_fails_after_its_first_batch_writes_nothing(registry, tmp_pat
     assert assess(capsys, "--year", 2017)[0] == 0
     earlier = AssessmentRun.objects.get()
     before = results(earlier)
-    real_iter, real_write = services.iter_bulk_facts, services._ResultWriter.write
+    real_iter, real_write = services.iter_bulk_facts, services.ResultWriter.write
     monkeypatch.setattr(services, "iter_bulk_facts", lambda **kw: real_iter(**{**kw, "batch": 2}))
     writes = []
 
@@ -149,7 +149,7 @@ def test_a_run_that_fails_after_its_first_batch_writes_nothing(registry, tmp_pat
             raise OSError("disk full")
         real_write(self, rows)
 
-    monkeypatch.setattr(services._ResultWriter, "write", write_then_fail)
+    monkeypatch.setattr(services.ResultWriter, "write", write_then_fail)
     out = tmp_path / "x.csv"
     with pytest.raises(OSError):
         run_cli("assess", "households", "--year", "2017", "--out", out)
@@ -220,12 +220,12 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fupin.config.settings")
 django.setup()
 from fupin.policy import services
-real_iter, real_write = services.iter_bulk_facts, services._ResultWriter.write
+real_iter, real_write = services.iter_bulk_facts, services.ResultWriter.write
 services.iter_bulk_facts = lambda **kw: real_iter(**{**kw, "batch": 50})
 def write(self, rows):
     real_write(self, rows)
     time.sleep(1.0)
-services._ResultWriter.write = write
+services.ResultWriter.write = write
 from fupin.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """

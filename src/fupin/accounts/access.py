@@ -45,6 +45,21 @@ def scope_q(user: User, field: str = "village_id") -> Q:
     return q
 
 
+def access_area(user: User, code: str, *, levels=None, what: str = "区划 / area"):
+    """The area `code` (of one of `levels`, if given) when it lies inside the user's areas — the
+    operator's superuser identity sees them all; NotFound otherwise (domain.md section 1)."""
+    from fupin.areas.models import Area
+    from fupin.core.errors import NotFound
+
+    qs = Area.objects.filter(code=code)
+    if levels is not None:
+        qs = qs.filter(level__in=levels)
+    area = qs.first()
+    if area is None or not (getattr(user, "is_superuser", False) or in_scope(user, area.code)):
+        raise NotFound(f"没有{what.split(' / ')[0]} {code} / no such {what.split(' / ')[-1]}: {code}")
+    return area
+
+
 def in_scope(user: User, code: str) -> bool:
     if getattr(user, "role", None) not in AREA_READERS:
         return False

@@ -26,12 +26,12 @@ from fupin.policy.packs import Pack
 from fupin.policy.services import (
     NOT_EXITED,
     Progress,
-    _area_for,
-    _fail,
-    _finish,
-    _ResultWriter,
-    _start_run,
+    ResultWriter,
+    area_for,
     assessment_date,
+    run_fail,
+    run_finish,
+    run_start,
 )
 from fupin.registry.choices import HouseholdKind, Status
 from fupin.registry.models import Household, Member
@@ -119,10 +119,10 @@ def assess_villages(*, actor, year: int, pack: Pack, area: str | None = None, da
     """domain.md 6.2 for every village in `area` that has a registered household or a
     VillageAttributes row for `year`; results stored under a new run (cli.md: fupin assess villages)."""
     day = assessment_date(year, day)
-    area_obj = _area_for(actor, area)
-    run = _start_run(actor=actor, kind=AssessmentRun.Kind.VILLAGES, year=year, day=day, area=area_obj, pack=pack,
+    area_obj = area_for(actor, area)
+    run = run_start(actor=actor, kind=AssessmentRun.Kind.VILLAGES, year=year, day=day, area=area_obj, pack=pack,
                      job=job)
-    writer = _ResultWriter(VillageResult, ["run_id", "village_id", "poor_people", "rural_population", "incidence",
+    writer = ResultWriter(VillageResult, ["run_id", "village_id", "poor_people", "rural_population", "incidence",
                                            "passed", "reasons"])
     counts = {"villages": 0, "passed": 0, "failed": 0, "no_village_data": 0, "by_reason": {}}
     try:
@@ -140,9 +140,9 @@ def assess_villages(*, actor, year: int, pack: Pack, area: str | None = None, da
                 for code in r.reasons:
                     counts["by_reason"][code] = counts["by_reason"].get(code, 0) + 1
             counts["villages"] = len(rows)
-            _finish(run, counts, actor=actor, action="assess.villages")
+            run_finish(run, counts, actor=actor, action="assess.villages")
     except BaseException:
-        _fail(run)
+        run_fail(run)
         raise
     return run
 
@@ -166,11 +166,11 @@ def assess_counties(*, actor, year: int, pack: Pack, area: str | None = None, da
     from fupin.spotchecks.selectors import figures_for_counties
 
     day = assessment_date(year, day)
-    area_obj = _area_for(actor, area)
+    area_obj = area_for(actor, area)
     counties = _counties(area_obj)
-    run = _start_run(actor=actor, kind=AssessmentRun.Kind.COUNTIES, year=year, day=day, area=area_obj, pack=pack,
+    run = run_start(actor=actor, kind=AssessmentRun.Kind.COUNTIES, year=year, day=day, area=area_obj, pack=pack,
                      job=job)
-    writer = _ResultWriter(CountyResult, ["run_id", "county_id", "poor_people", "rural_population", "incidence",
+    writer = ResultWriter(CountyResult, ["run_id", "county_id", "poor_people", "rural_population", "incidence",
                                           "wrongful_exit_rate", "missed_rate", "approval_rate", "passed", "reasons"])
     counts = {"counties": 0, "passed": 0, "failed": 0, "villages_without_population": 0, "by_reason": {}}
     try:
@@ -203,9 +203,9 @@ def assess_counties(*, actor, year: int, pack: Pack, area: str | None = None, da
             if progress:
                 progress(len(rows), len(rows), "评估 / assessing")
             counts["counties"] = len(rows)
-            _finish(run, counts, actor=actor, action="assess.counties")
+            run_finish(run, counts, actor=actor, action="assess.counties")
     except BaseException:
-        _fail(run)
+        run_fail(run)
         raise
     return run
 

@@ -29,7 +29,7 @@ from fupin.crosscheck.selectors import household_exclusions, list_entries_for, m
 from fupin.policy import rules
 from fupin.policy.facts import BulkRow, household_facts, iter_bulk_facts
 from fupin.policy.packs import Pack
-from fupin.policy.services import _area_for, assessment_date
+from fupin.policy.services import area_for, assessment_date
 from fupin.registry.choices import HouseholdKind
 
 ORDINARY = HouseholdKind.ORDINARY.value
@@ -138,7 +138,7 @@ def identification_candidates(*, actor, year: int, pack: Pack, area: str | None 
     `on_row(row, reasons)` sees every household (the CLI writes them all)."""
     day = assessment_date(year, day)
     pack.line(year)  # a year the pack lacks fails before any work
-    area_obj = _area_for(actor, area)
+    area_obj = area_for(actor, area)
     res = IdentificationResult(year, day, area_obj.code)
     reasons_of = rules.identification_reasons
     for batch in iter_bulk_facts(area=area_obj, day=day, pack=pack, kinds=(ORDINARY,), statuses=None,

@@ -18,7 +18,7 @@ from fupin.policy import rules
 from fupin.policy.facts import iter_bulk_facts
 from fupin.policy.models import PolicyPack
 from fupin.policy.packs import Pack, load_file
-from fupin.policy.services import NOT_EXITED, _area_for, assessment_date
+from fupin.policy.services import NOT_EXITED, area_for, assessment_date
 from fupin.registry.choices import HouseholdKind
 
 
@@ -64,7 +64,7 @@ def compare_packs(*, actor, year: int, a: Pack, b: Pack, area: str | None = None
     members are re-summarised per household from B's ages in a second read."""
     day = assessment_date(year, day)
     a.line(year), b.line(year)
-    area_obj = _area_for(actor, area)
+    area_obj = area_for(actor, area)
     statuses = None if include_exited else NOT_EXITED
     kinds = (HouseholdKind.REGISTERED.value,)
     same_ages = (a.edu_min_age, a.edu_max_age) == (b.edu_min_age, b.edu_max_age)

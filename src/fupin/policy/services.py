@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-from fupin.accounts.access import in_scope
+from fupin.accounts.access import access_area
 from fupin.areas.models import Area
 from fupin.core import audit
 from fupin.core.errors import ApplicationError, NotFound
@@ -35,7 +35,7 @@ def assessment_date(year: int, day: dt.date | None = None) -> dt.date:
     return day or dt.date(year, 12, 31)
 
 
-def _area_for(actor, code: str | None) -> Area:
+def area_for(actor, code: str | None) -> Area:
     """The area a run covers; outside the actor's scope it does not exist (domain.md section 1)."""
     if not code:
         from fupin.accounts.access import area_ranges
@@ -49,10 +49,7 @@ def _area_for(actor, code: str | None) -> Area:
                 raise ApplicationError(E.E_INVALID, "尚未导入行政区划 / no areas loaded")
             return area
         code = ranges[0][0]
-    area = Area.objects.filter(code=code).first()
-    if area is None or not (getattr(actor, "is_superuser", False) or in_scope(actor, code)):
-        raise NotFound(f"没有区划 {code} / no such area: {code}")
-    return area
+    return access_area(actor, code)
 
 
 # --- one household ----------------------------------------------------------------------------
@@ -97,7 +94,7 @@ def household_monitoring(household, *, day: dt.date, pack: Pack) -> rules.Monito
 
 # --- bulk -------------------------------------------------------------------------------------
 
-class _ResultWriter:
+class ResultWriter:
     """Inserts result rows in batches: COPY on PostgreSQL, executemany elsewhere."""
 
     def __init__(self, model, columns: list[str]):
@@ -120,7 +117,7 @@ class _ResultWriter:
                 cur.executemany(f"INSERT INTO {self.table} ({cols}) VALUES ({marks})", rows)
 
 
-def _start_run(*, actor, kind: str, year: int, day: dt.date, area: Area, pack: Pack, include_exited=False,
+def run_start(*, actor, kind: str, year: int, day: dt.date, area: Area, pack: Pack, include_exited=False,
                job=None) -> AssessmentRun:
     """The run row, committed at once with the process that runs it (so that a run whose process
     was killed can be told from one still going, see _sweep_interrupted)."""
@@ -149,14 +146,14 @@ def _sweep_interrupted() -> int:
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            _fail(run)
+            run_fail(run)
             swept += 1
         except PermissionError:  # alive, someone else's process
             pass
     return swept
 
 
-def _finish(run: AssessmentRun, counts: dict, *, actor, action: str) -> None:
+def run_finish(run: AssessmentRun, counts: dict, *, actor, action: str) -> None:
     run.status, run.finished_at, run.counts = AssessmentRun.Status.SUCCEEDED, timezone.now(), counts
     run.save(update_fields=["status", "finished_at", "counts"])
     audit.record(actor=actor, action=action, object_type="policy.AssessmentRun", object_id=run.pk,
@@ -164,7 +161,7 @@ def _finish(run: AssessmentRun, counts: dict, *, actor, action: str) -> None:
                                                f"{run.pack_version}", "sha256": run.pack_sha256, **counts})
 
 
-def _fail(run: AssessmentRun) -> None:
+def run_fail(run: AssessmentRun) -> None:
     """Mark the run failed and remove any result rows it wrote: the parallel path commits each
     worker's slice on its own, so a run failing in one worker would otherwise keep the others'."""
     with connection.cursor() as cur:
@@ -258,7 +255,7 @@ def assess_slice(*, run_id: int, area: Area, day: dt.date, pack: Pack, year: int
                  id_range: tuple[int, int] | None, progress=None, alive=None) -> dict:
     """6.1 for the households of one run (or one id slice of it): write their results, return the
     counts. The caller holds the transaction. `alive()` is asked after each batch; False stops."""
-    writer = _ResultWriter(HouseholdResult, ["run_id", "household_id", "year", "per_capita", "passed", "reasons"])
+    writer = ResultWriter(HouseholdResult, ["run_id", "household_id", "year", "per_capita", "passed", "reasons"])
     exit_reasons, per_capita_fen, format_fen = rules.exit_reasons, rules.per_capita_fen, rules.format_fen
     done = passed = 0
     by_reason: dict[str, int] = {}
@@ -295,10 +292,10 @@ def assess_households(*, actor, year: int, pack: Pack, area: str | None = None, 
     did (results of a run that is not succeeded are never read)."""
     day = assessment_date(year, day)
     pack.line(year)  # a year the pack lacks fails before anything is written
-    area_obj = _area_for(actor, area)
+    area_obj = area_for(actor, area)
     kinds, statuses = (HouseholdKind.REGISTERED.value,), (None if include_exited else NOT_EXITED)
     total = _count(area_obj, kinds, statuses)
-    run = _start_run(actor=actor, kind=AssessmentRun.Kind.HOUSEHOLDS, year=year, day=day, area=area_obj, pack=pack,
+    run = run_start(actor=actor, kind=AssessmentRun.Kind.HOUSEHOLDS, year=year, day=day, area=area_obj, pack=pack,
                      include_exited=include_exited, job=job)
     n = _workers(total)
     try:
@@ -308,16 +305,16 @@ def assess_households(*, actor, year: int, pack: Pack, area: str | None = None, 
                     run_id=run.pk, area=area_obj, day=day, pack=pack, year=year, kinds=kinds, statuses=statuses,
                     id_range=None, progress=(lambda done: progress(done, total, "评估 / assessing"))
                     if progress else None)])
-                _finish(run, counts, actor=actor, action="assess.households")
+                run_finish(run, counts, actor=actor, action="assess.households")
         else:
             spec = {"run_id": run.pk, "area": area_obj.code, "day": day, "pack": pack, "year": year,
                     "kinds": kinds, "statuses": statuses, "total": total}
             parts = _in_workers(_slices(area_obj, kinds, statuses, total, n), spec,
                                 progress_job=job.pk if job is not None else None)
             with transaction.atomic():
-                _finish(run, _merge(parts), actor=actor, action="assess.households")
+                run_finish(run, _merge(parts), actor=actor, action="assess.households")
     except BaseException:
-        _fail(run)
+        run_fail(run)
         raise
     if progress:
         progress(total, total, "评估 / assessing")
@@ -366,10 +363,10 @@ def monitor(*, actor, day: dt.date, pack: Pack, area: str | None = None, job=Non
     """domain.md 6.5 for exited registered households and ordinary rural households (and those
     already under monitoring) in `area` on `day`; flagged and eliminable ones are stored."""
     pack.monitoring_threshold(day.year)
-    area_obj = _area_for(actor, area)
-    run = _start_run(actor=actor, kind=AssessmentRun.Kind.MONITORING, year=day.year, day=day, area=area_obj,
+    area_obj = area_for(actor, area)
+    run = run_start(actor=actor, kind=AssessmentRun.Kind.MONITORING, year=day.year, day=day, area=area_obj,
                      pack=pack, job=job)
-    writer = _ResultWriter(MonitoringResult, ["run_id", "household_id", "category", "triggers", "can_eliminate"])
+    writer = ResultWriter(MonitoringResult, ["run_id", "household_id", "category", "triggers", "can_eliminate"])
     registered, ordinary = HouseholdKind.REGISTERED.value, HouseholdKind.ORDINARY.value
     total = _count(area_obj, (registered,), MONITORED_STATUSES) + _count(area_obj, (ordinary,), None)
     counts = {"households": 0, "flagged": 0, "eliminable": 0, "no_income_data": 0, "by_category": {}}
@@ -397,8 +394,8 @@ def monitor(*, actor, day: dt.date, pack: Pack, area: str | None = None, job=Non
                     if progress:
                         progress(done, total, "监测 / monitoring")
             counts["households"] = done
-            _finish(run, counts, actor=actor, action="assess.monitoring")
+            run_finish(run, counts, actor=actor, action="assess.monitoring")
     except BaseException:
-        _fail(run)
+        run_fail(run)
         raise
     return run

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q
 
-from fupin.accounts.access import in_scope, scope_q
+from fupin.accounts.access import access_area, scope_q
 from fupin.accounts.models import Role
 from fupin.areas.models import Area
 from fupin.core.errors import NotFound
@@ -30,10 +30,7 @@ def can_record(user) -> bool:
 
 def access_county(user, code: str) -> Area:
     """The county (level 3) if it lies inside the user's areas; NotFound otherwise."""
-    area = Area.objects.filter(code=code, level=3).first()
-    if area is None or not (getattr(user, "is_superuser", False) or in_scope(user, code)):
-        raise NotFound(f"没有县 {code} / no such county: {code}")
-    return area
+    return access_area(user, code, levels=(3,), what="县 / county")
 
 
 def counties_in_scope(user):

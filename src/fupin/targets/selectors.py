@@ -24,9 +24,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Q, Subquery
 
-from fupin.accounts.access import in_scope, scope_q
+from fupin.accounts.access import access_area, scope_q
 from fupin.areas.models import Area, code_range
-from fupin.core.errors import NotFound
 from fupin.registry.choices import HouseholdKind, Status
 from fupin.targets.models import Target
 from fupin.targets.services import TARGET_LEVELS, area_code
@@ -45,10 +44,7 @@ def target_areas(user) -> list[Area]:
 
 
 def access_target_area(user, code: str) -> Area:
-    area = Area.objects.filter(code=area_code(code), level__in=TARGET_LEVELS).first()
-    if area is None or not (getattr(user, "is_superuser", False) or in_scope(user, area.code)):
-        raise NotFound()
-    return area
+    return access_area(user, area_code(code), levels=TARGET_LEVELS)
 
 
 def pct(done: int, target: int | None) -> int | None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from fupin.accounts.access import in_scope
+from fupin.accounts.access import access_area
 from fupin.accounts.models import Role
 from fupin.areas.models import Area
 from fupin.core import audit
 from fupin.core.errors import ErrorCode as E
-from fupin.core.errors import NotFound, PermissionDenied, ValidationFailed
+from fupin.core.errors import PermissionDenied, ValidationFailed
 from fupin.targets.models import Target
 
 SETTERS = {Role.CITY, Role.COUNTY, Role.ADMIN}
@@ -29,10 +29,7 @@ def area_code(text: str) -> str:
 
 
 def _area(actor, code: str) -> Area:
-    area = Area.objects.filter(code=area_code(code)).first()
-    if area is None or not (getattr(actor, "is_superuser", False) or in_scope(actor, area.code)):
-        raise NotFound(f"没有区划 {code} / no such area: {code}")
-    return area
+    return access_area(actor, area_code(code))
 
 
 @transaction.atomic
