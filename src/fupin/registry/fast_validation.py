@@ -139,6 +139,17 @@ class HouseholdParser:
         self.bank_name = m("开户银行", lambda r: r.text("开户银行", max_len=100))
         self.account = _Direct(self._account)
         self.areas: dict[str, bool] = {}
+        # the plain columns, (field, memo, header) in parse_household's order, between the special ones
+        self.plan_head = (("group", self.group, "村民小组"), ("head_name", self.head_name, "户主姓名"),
+                          ("head_id_number", self.head_id, "户主证件号码"), ("phone", self.phone, "联系电话"))
+        self.plan_registered = (("year_registered", self.year_registered, "识别年度"),
+                                ("attribute", self.attribute, "贫困户属性"),
+                                ("main_cause", self.main_cause, "主要致贫原因"))
+        self.plan_income = tuple((name, memo, _INCOME_HEADER[name]) for name, memo in self.incomes + self.spendings)
+        self.plan_tail = (*((name, memo, _BOOL_HEADER[name]) for name, memo in self.bools),
+                          ("housing_grade", self.grade, "住房安全等级"), ("arable_land", self.arable, "耕地面积"),
+                          ("forest_land", self.forest, "林地面积"), ("bank_name", self.bank_name, "开户银行"),
+                          ("bank_account", self.account, "银行账号"))
 
     # cell rules that are more than one reader call: the same statements as parse_household
     @staticmethod
@@ -217,22 +228,12 @@ class HouseholdParser:
         if (code := self.code[g("行政区划代码")]) is _BAD or not self._area_ok(code):
             return None
         f["village_id"] = code
-        if (x := self.group[g("村民小组")]) is _BAD:
-            return None
-        f["group"] = x
-        if (x := self.head_name[g("户主姓名")]) is _BAD:
-            return None
-        f["head_name"] = x
-        if (x := self.head_id[g("户主证件号码")]) is _BAD:
-            return None
-        f["head_id_number"] = x
-        if (x := self.phone[g("联系电话")]) is _BAD:
-            return None
-        f["phone"] = x
+        for name, memo, h in self.plan_head:
+            if (x := memo[g(h)]) is _BAD:
+                return None
+            f[name] = x
         if kind != c.HouseholdKind.ORDINARY:
-            for name, memo, h in ((("year_registered", self.year_registered, "识别年度"),
-                                   ("attribute", self.attribute, "贫困户属性"),
-                                   ("main_cause", self.main_cause, "主要致贫原因"))):
+            for name, memo, h in self.plan_registered:
                 if (x := memo[g(h)]) is _BAD:
                     return None
                 f[name] = x
@@ -255,37 +256,18 @@ class HouseholdParser:
         if (year := self.income_year[g("收入年度")]) is _BAD:
             return None
         income: dict = {"year": year}
-        for name, memo in self.incomes:
-            if (x := memo[g(_INCOME_HEADER[name])]) is _BAD:
-                return None
-            income[name] = x
-        for name, memo in self.spendings:
-            if (x := memo[g(_INCOME_HEADER[name])]) is _BAD:
+        for name, memo, h in self.plan_income:
+            if (x := memo[g(h)]) is _BAD:
                 return None
             income[name] = x
         if (x := self.risks[g("风险类型")]) is _BAD:
             return None
         income["risks"] = list(x)
         f["income"] = income
-        for name, memo in self.bools:
-            if (x := memo[g(_BOOL_HEADER[name])]) is _BAD:
+        for name, memo, h in self.plan_tail:
+            if (x := memo[g(h)]) is _BAD:
                 return None
             f[name] = x
-        if (x := self.grade[g("住房安全等级")]) is _BAD:
-            return None
-        f["housing_grade"] = x
-        if (x := self.arable[g("耕地面积")]) is _BAD:
-            return None
-        f["arable_land"] = x
-        if (x := self.forest[g("林地面积")]) is _BAD:
-            return None
-        f["forest_land"] = x
-        if (x := self.bank_name[g("开户银行")]) is _BAD:
-            return None
-        f["bank_name"] = x
-        if (x := self.account[g("银行账号")]) is _BAD:
-            return None
-        f["bank_account"] = x
         return f
 
     def parse(self, raw: dict, row: int | None = None) -> tuple[dict, list[v.RowError]]:
@@ -318,7 +300,6 @@ class MemberParser:
         self.name = _text(True, 60)
         self.enums = [(name, m(h, lambda r, h=h, allowed=allowed: r.enum(h, allowed, True)))
                       for h, name, allowed in v.MEMBER_ENUMS]
-        self.enum_headers = [h for h, _, _ in v.MEMBER_ENUMS]
         self.sex = m("性别", lambda r: r.enum("性别", c.SEXES, True))
         self.born = m("出生日期", lambda r: r.date("出生日期", E.E_BIRTHDATE_MISMATCH))
         self.ethnicity = m("民族", lambda r: r.text("民族", max_len=20))
@@ -329,6 +310,13 @@ class MemberParser:
                                           or c.MemberState.PRESENT))
         self.state_date = m("状态变更日期", lambda r: r.date("状态变更日期", E.E_NUMBER))
         self.ids = _Memo(self._id)
+        # the plain columns, (field, memo, header) in parse_member's order, between the special ones
+        self.plan_enums = tuple((name, memo, h) for (name, memo), (h, _, _) in zip(self.enums, v.MEMBER_ENUMS,
+                                                                                   strict=True))
+        self.plan_rest = (("ethnicity", self.ethnicity, "民族"),
+                          *((name, memo, _BOOL_HEADER[name]) for name, memo in self.bools),
+                          ("migrant_work", self.migrant_work, "务工状况"),
+                          ("migrant_months", self.migrant_months, "务工时间"))
 
     def _id(self, raw):
         idn = idcard.normalize(clean(raw))
@@ -347,7 +335,7 @@ class MemberParser:
             return None
         idn, id_sex, id_born = got
         f: dict = {"household_number": number, "name": name, "id_number": idn}
-        for (fname, memo), h in zip(self.enums, self.enum_headers, strict=True):
+        for fname, memo, h in self.plan_enums:
             if (x := memo[g(h)]) is _BAD:
                 return None
             f[fname] = x
@@ -357,19 +345,10 @@ class MemberParser:
         if (born := self.born[g("出生日期")]) is _BAD or (born is not None and born != id_born):
             return None
         f["birth_date"] = id_born
-        if (x := self.ethnicity[g("民族")]) is _BAD:
-            return None
-        f["ethnicity"] = x
-        for fname, memo in self.bools:
-            if (x := memo[g(_BOOL_HEADER[fname])]) is _BAD:
+        for fname, memo, h in self.plan_rest:
+            if (x := memo[g(h)]) is _BAD:
                 return None
             f[fname] = x
-        if (x := self.migrant_work[g("务工状况")]) is _BAD:
-            return None
-        f["migrant_work"] = x
-        if (x := self.migrant_months[g("务工时间")]) is _BAD:
-            return None
-        f["migrant_months"] = x
         if (state := self.state[g("成员状态")]) is _BAD:
             return None
         f["state"] = state
