@@ -9,7 +9,7 @@ from django.db.models import Q
 from fupin.accounts.access import AREA_READERS, in_scope, scope_q
 from fupin.areas.models import Area
 from fupin.core.errors import NotFound
-from fupin.jobs.models import Job
+from fupin.jobs.selectors import access_job  # noqa: F401  (the API's job reads)
 
 # ---------------------------------------------------------------- areas
 
@@ -63,11 +63,3 @@ def area_children(user, parent: str | None) -> list[Area]:
 
 
 # ---------------------------------------------------------------- jobs
-
-
-def access_job(user, pk: int) -> Job:
-    """A job of the requesting user; anybody else's job does not exist for them."""
-    job = Job.objects.filter(pk=pk, actor_id=user.pk).first()
-    if job is None:
-        raise NotFound()
-    return job

@@ -16,7 +16,7 @@ from django.utils import timezone
 from fupin.accounts.access import access_area
 from fupin.areas.models import Area
 from fupin.core import audit
-from fupin.core.errors import ApplicationError, NotFound
+from fupin.core.errors import ApplicationError, NotFound, PermissionDenied
 from fupin.core.errors import ErrorCode as E
 from fupin.policy import rules
 from fupin.policy.facts import BulkRow, household_facts, iter_bulk_facts
@@ -179,6 +179,26 @@ def _count(area: Area, kinds, statuses) -> int:
     if statuses:
         qs = qs.filter(status__in=statuses)
     return qs.count()
+
+
+def assessment_job_start(*, actor, kind: str, area: str, year: str = "", date: str = "",
+                         include_exited: bool = False):
+    """Queue a bulk household-exit or monitoring run as a Celery job (after commit). City and
+    county offices (and admins) only; the area must lie inside the actor's areas (404 otherwise)."""
+    from fupin.jobs.services import job_create
+    from fupin.policy.selectors import can_run_assessments
+    from fupin.policy.tasks import run_assessment
+
+    if not can_run_assessments(actor):
+        raise PermissionDenied("只有市、县扶贫办可以批量评估 / only city and county offices run bulk assessments")
+    if not area:
+        raise NotFound()
+    area_for(actor, area)
+    params = {"kind": "monitoring" if kind == "monitoring" else "households", "area": area, "year": year,
+              "date": date, "all": bool(include_exited)}
+    job = job_create(actor=actor, kind="assess", params=params)
+    transaction.on_commit(lambda: run_assessment.delay(job.pk))
+    return job
 
 
 def _slices(area: Area, kinds, statuses, total: int, n: int) -> list[tuple[int, int]]:

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from fupin.core.errors import ApplicationError, PermissionDenied
+from fupin.core.errors import ApplicationError
 from fupin.policy import selectors as s
 from fupin.policy.explain import exit_explanation
 from fupin.policy.models import AssessmentRun
@@ -74,33 +74,20 @@ def runs(request):
 @scoped
 @require_POST
 def run_start(request):
-    """Start a bulk run as a background job; the run's area must be in the user's scope."""
-    from fupin.jobs.services import job_create
-    from fupin.policy.tasks import run_assessment
+    """Start a bulk run as a background job (the service checks role and scope)."""
+    from fupin.policy.services import assessment_job_start
 
-    if not s.can_run_assessments(request.user):
-        raise PermissionDenied("只有市、县扶贫办可以批量评估 / only city and county offices run bulk assessments")
-    kind = request.POST.get("kind", "households")
-    area = request.POST.get("area", "")
-    if not area or not s.in_scope(request.user, area):
-        from fupin.core.errors import NotFound
-
-        raise NotFound()
-    params = {"kind": "monitoring" if kind == "monitoring" else "households", "area": area,
-              "year": request.POST.get("year") or "", "date": request.POST.get("date") or "",
-              "all": request.POST.get("all") == "1"}
-    job = job_create(actor=request.user, kind="assess", params=params)
-    from django.db import transaction
-
-    transaction.on_commit(lambda: run_assessment.delay(job.pk))
+    p = request.POST
+    job = assessment_job_start(actor=request.user, kind=p.get("kind", "households"), area=p.get("area", ""),
+                               year=p.get("year") or "", date=p.get("date") or "", include_exited=p.get("all") == "1")
     return redirect("policy:job", pk=job.pk)
 
 
 @scoped
 def job(request, pk):
-    from fupin.web.views import _own_job
+    from fupin.jobs.selectors import access_job
 
-    j = _own_job(request, pk)
+    j = access_job(request.user, pk)
     done = j.status in (j.Status.SUCCEEDED, j.Status.FAILED)
     if done and j.status == j.Status.SUCCEEDED and (j.result or {}).get("run"):
         return redirect("policy:run", pk=j.result["run"])

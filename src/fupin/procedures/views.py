@@ -213,9 +213,9 @@ def batch_exits(request):
 @scoped
 def exits_job(request, pk):
     """The proposing job: its progress, then the summary line per household (the starter only)."""
-    from fupin.web.views import _own_job
+    from fupin.jobs.selectors import access_job
 
-    job = _own_job(request, pk)
+    job = access_job(request.user, pk)
     if job.status == job.Status.SUCCEEDED:
         r = job.result or {}
         outcomes = r.get("outcomes", [])

@@ -401,13 +401,9 @@ def job_download(request, pk):
 
 
 def _own_job(request, pk):
-    from fupin.jobs.models import Job
+    from fupin.jobs.selectors import access_job
 
-    # A job is its starter's; anyone else gets "not found" (its file names and errors name households).
-    job = Job.objects.filter(pk=pk, actor=request.user).first()
-    if job is None:
-        raise NotFound()
-    return job
+    return access_job(request.user, pk)
 
 
 def _result_errors(result: dict, request) -> tuple[list[dict], list[str], list[str]]:
