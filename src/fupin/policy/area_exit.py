@@ -29,7 +29,7 @@ from fupin.policy.services import (
     ResultWriter,
     area_for,
     assessment_date,
-    run_fail,
+    failing_run,
     run_finish,
     run_start,
 )
@@ -125,7 +125,7 @@ def assess_villages(*, actor, year: int, pack: Pack, area: str | None = None, da
     writer = ResultWriter(VillageResult, ["run_id", "village_id", "poor_people", "rural_population", "incidence",
                                            "passed", "reasons"])
     counts = {"villages": 0, "passed": 0, "failed": 0, "no_village_data": 0, "by_reason": {}}
-    try:
+    with failing_run(run):  # noqa: SIM117 - the rollback (inner) happens before the run is marked failed
         with transaction.atomic():
             rows = _village_rows(area_obj, year, day, pack)
             for i in range(0, len(rows), BATCH):
@@ -141,9 +141,6 @@ def assess_villages(*, actor, year: int, pack: Pack, area: str | None = None, da
                     counts["by_reason"][code] = counts["by_reason"].get(code, 0) + 1
             counts["villages"] = len(rows)
             run_finish(run, counts, actor=actor, action="assess.villages")
-    except BaseException:
-        run_fail(run)
-        raise
     return run
 
 
@@ -173,7 +170,7 @@ def assess_counties(*, actor, year: int, pack: Pack, area: str | None = None, da
     writer = ResultWriter(CountyResult, ["run_id", "county_id", "poor_people", "rural_population", "incidence",
                                           "wrongful_exit_rate", "missed_rate", "approval_rate", "passed", "reasons"])
     counts = {"counties": 0, "passed": 0, "failed": 0, "villages_without_population": 0, "by_reason": {}}
-    try:
+    with failing_run(run):  # noqa: SIM117 - the rollback (inner) happens before the run is marked failed
         with transaction.atomic():
             poor = poor_people_by_village(area_obj, day, year)
             attrs = _attributes(area_obj, year)
@@ -204,9 +201,6 @@ def assess_counties(*, actor, year: int, pack: Pack, area: str | None = None, da
                 progress(len(rows), len(rows), "评估 / assessing")
             counts["counties"] = len(rows)
             run_finish(run, counts, actor=actor, action="assess.counties")
-    except BaseException:
-        run_fail(run)
-        raise
     return run
 
 

@@ -8,6 +8,7 @@ remain the ones the office sees. A re-run simply completes.
 
 import datetime as dt
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -170,6 +171,16 @@ def run_fail(run: AssessmentRun) -> None:
     AssessmentRun.objects.filter(pk=run.pk).update(status=AssessmentRun.Status.FAILED, finished_at=timezone.now())
 
 
+@contextmanager
+def failing_run(run: AssessmentRun):
+    """Whatever goes wrong inside marks the run failed (and removes its rows), then propagates."""
+    try:
+        yield run
+    except BaseException:
+        run_fail(run)
+        raise
+
+
 def _count(area: Area, kinds, statuses) -> int:
     from fupin.areas.models import code_range
     from fupin.registry.models import Household
@@ -318,7 +329,7 @@ def assess_households(*, actor, year: int, pack: Pack, area: str | None = None, 
     run = run_start(actor=actor, kind=AssessmentRun.Kind.HOUSEHOLDS, year=year, day=day, area=area_obj, pack=pack,
                      include_exited=include_exited, job=job)
     n = _workers(total)
-    try:
+    with failing_run(run):
         if n == 1:
             with transaction.atomic():
                 counts = _merge([assess_slice(
@@ -333,9 +344,6 @@ def assess_households(*, actor, year: int, pack: Pack, area: str | None = None, 
                                 progress_job=job.pk if job is not None else None)
             with transaction.atomic():
                 run_finish(run, _merge(parts), actor=actor, action="assess.households")
-    except BaseException:
-        run_fail(run)
-        raise
     if progress:
         progress(total, total, "评估 / assessing")
     return run
@@ -391,7 +399,7 @@ def monitor(*, actor, day: dt.date, pack: Pack, area: str | None = None, job=Non
     total = _count(area_obj, (registered,), MONITORED_STATUSES) + _count(area_obj, (ordinary,), None)
     counts = {"households": 0, "flagged": 0, "eliminable": 0, "no_income_data": 0, "by_category": {}}
     done = 0
-    try:
+    with failing_run(run):  # noqa: SIM117 - the rollback (inner) happens before the run is marked failed
         with transaction.atomic():
             for kinds, statuses in (((registered,), MONITORED_STATUSES), ((ordinary,), None)):
                 for batch in iter_bulk_facts(area=area_obj, day=day, pack=pack, kinds=kinds, statuses=statuses,
@@ -415,7 +423,4 @@ def monitor(*, actor, day: dt.date, pack: Pack, area: str | None = None, job=Non
                         progress(done, total, "监测 / monitoring")
             counts["households"] = done
             run_finish(run, counts, actor=actor, action="assess.monitoring")
-    except BaseException:
-        run_fail(run)
-        raise
     return run
