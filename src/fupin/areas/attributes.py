@@ -124,11 +124,11 @@ def village_attributes_load(*, actor, path: Path, year: int, checklist=None, dry
                                        f"“{p['code']}”不是您管辖范围内的村 / not a village in your areas"))
     if res.errors or dry_run:
         return res
-    _apply(actor, year, [p for _i, p in parsed], res)
+    attributes_apply(actor, year, [p for _i, p in parsed], res)
     return res
 
 
-def _apply(actor, year: int, parsed: list[dict], res: AttributesResult) -> None:
+def attributes_apply(actor, year: int, parsed: list[dict], res: AttributesResult) -> None:
     """Upsert parsed rows for `year`, one audit entry per created or changed village."""
     codes = [p["code"] for p in parsed]
     existing = {a.village_id: a for a in VillageAttributes.objects.filter(village_id__in=codes, year=year)}
@@ -172,5 +172,5 @@ def village_attributes_set(*, actor, village_code: str, year: int, data: dict, c
         return res
     p, res.errors = parse_row({**data, "行政区划代码": village_code}, None, checklist or pack_checklist())
     if not res.errors:
-        _apply(actor, int(year), [p], res)
+        attributes_apply(actor, int(year), [p], res)
     return res

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q
 
-from fupin.areas.attributes import AttributesResult, _apply, pack_checklist
+from fupin.areas.attributes import AttributesResult, attributes_apply, pack_checklist
 from fupin.areas.models import Area, code_range
 
 
@@ -35,5 +35,5 @@ def seed_village_attributes(*, actor, year: int, root: str, seed: int = 0) -> in
             else:
                 items[column] = str(Decimal(rng.randrange(10_000, 160_000, 500)).quantize(Decimal("0.01")))
         parsed.append({"code": code, "rural_population": population, "items": items})
-    _apply(actor, year, parsed, AttributesResult())
+    attributes_apply(actor, year, parsed, AttributesResult())
     return len(parsed)

@@ -21,7 +21,7 @@ from fupin.policy.identification import identification_candidates, identificatio
 from fupin.policy.packs import get_pack
 from fupin.registry.selectors import access_household
 from fupin.web.selectors import area_choices, area_in_scope, root_areas
-from fupin.web.views import _message, scoped
+from fupin.web.views import page_message, scoped
 
 MAX_ERRORS_SHOWN = 1000
 MAX_ROWS_SHOWN = 500
@@ -41,7 +41,7 @@ def _lists_context(request, **extra) -> dict:
 def _refused(request, exc: ApplicationError, kind: str = ""):
     status = 413 if exc.code == E.E_FILE_TOO_LARGE else 400
     return render(request, "crosscheck/lists.html", _lists_context(
-        request, error=_message(exc.message), upload_kind=kind), status=status)
+        request, error=page_message(exc.message), upload_kind=kind), status=status)
 
 
 @csrf_exempt  # so that the size is checked before Django parses the body; _load checks the CSRF token
@@ -66,7 +66,7 @@ def _load(request):
     upload, kind = request.FILES.get("file"), request.POST.get("kind", "")
     if upload is None or kind not in ListKind.values:
         return render(request, "crosscheck/lists.html", _lists_context(
-            request, error=_message("请选择名单类型和 CSV 文件 / choose a list kind and a CSV file")), status=400)
+            request, error=page_message("请选择名单类型和 CSV 文件 / choose a list kind and a CSV file")), status=400)
     limit, name = settings.LIST_UPLOAD_MAX_BYTES, Path(upload.name).name[:200]
     try:
         check_size(upload.size, limit, name)   # before anything is written
@@ -90,10 +90,10 @@ def _load(request):
             raise
         except ApplicationError as exc:
             return _refused(request, exc, kind)
-    errors = [{**e.as_dict(), "message": _message(e.message)} for e in res.errors[:MAX_ERRORS_SHOWN]]
+    errors = [{**e.as_dict(), "message": page_message(e.message)} for e in res.errors[:MAX_ERRORS_SHOWN]]
     return render(request, "crosscheck/lists.html", _lists_context(
         request, result=res, errors=errors, error_count=len(res.errors), upload_kind=kind,
-        upload_name=upload.name[:200], warnings=[_message(w) for w in res.warnings]),
+        upload_name=upload.name[:200], warnings=[page_message(w) for w in res.warnings]),
         status=400 if res.errors else 200)
 
 
@@ -151,7 +151,7 @@ def identification_household(request, pk):
     except (NotFound, PermissionDenied):
         raise
     except ApplicationError as exc:
-        error = _message(exc.message)
+        error = page_message(exc.message)
     return render(request, "crosscheck/identification_household.html", {
         "h": h, "pack": pack, "year": year, "years": sorted(pack.poverty_lines, reverse=True), "v": verdict,
         "error": error, "reasons": [(c, reason_label(c)) for c in verdict.reasons] if verdict else [],

@@ -12,7 +12,7 @@ from fupin.policy.area_exit import describe_county, describe_village, run_pack
 from fupin.policy.models import AssessmentRun
 from fupin.policy.selectors_areas import latest_county_results, latest_village_results, result_years
 from fupin.web.selectors import area_in_scope
-from fupin.web.views import _message, scoped
+from fupin.web.views import page_message, scoped
 
 PAGE = 200
 
@@ -51,7 +51,7 @@ def village_results(request):
     items = dict(VillageAttributes.objects.filter(year=year, village_id__in=[r.village_id for r in page])
                  .values_list("village_id", "items"))
     pack_of = _packs()
-    rows = [(r, [(c, _message(t)) for c, t in describe_village(r, year, pack_of(r.run), items.get(r.village_id, {}))])
+    rows = [(r, [(c, page_message(t)) for c, t in describe_village(r, year, pack_of(r.run), items.get(r.village_id, {}))])
             for r in page]
     return render(request, "policy/village_results.html", {
         "years": years, "year": year, "area": area, "code": code, "failing": failing, "page": page, "rows": rows,
@@ -63,6 +63,6 @@ def county_results(request):
     years = result_years(request.user, AssessmentRun.Kind.COUNTIES)
     year = _year(request, years)
     pack_of = _packs()
-    rows = [(r, [(c, _message(t)) for c, t in describe_county(r, pack_of(r.run))])
+    rows = [(r, [(c, page_message(t)) for c, t in describe_county(r, pack_of(r.run))])
             for r in latest_county_results(request.user, year=year)]
     return render(request, "policy/county_results.html", {"years": years, "year": year, "rows": rows})

@@ -19,7 +19,7 @@ from fupin.procedures import services
 from fupin.procedures.models import Case, Objection
 from fupin.procedures.pdf import stored_pdf
 from fupin.registry.selectors import access_household_by_number
-from fupin.web.views import _message, scoped
+from fupin.web.views import page_message, scoped
 
 MAX_BATCH = 500
 
@@ -83,11 +83,11 @@ def case_new(request):
                                       opinion=values["opinion"], attachments=request.FILES.getlist("attachment"))
             return redirect("procedures:case", pk=case.pk)
         except NotFound:
-            error = _message("未找到该户编号 / no such household in your areas")
+            error = page_message("未找到该户编号 / no such household in your areas")
         except PermissionDenied as exc:
-            error = _message(exc.message)
+            error = page_message(exc.message)
         except ApplicationError as exc:
-            error = _message(exc.message)
+            error = page_message(exc.message)
     return render(request, "procedures/case_new.html", {
         "v": values, "error": error, "kinds": m.KIND_LABELS.items(), "subs": m.ADJUSTMENT_LABELS.items(),
     }, status=400 if error else 200)
@@ -135,7 +135,7 @@ def case_act(request, pk):
         raise
     except ApplicationError as exc:
         case.refresh_from_db()
-        ctx = _case_context(request, case, error=_message(exc.message), error_code=exc.code,
+        ctx = _case_context(request, case, error=page_message(exc.message), error_code=exc.code,
                             posted=request.POST)
         return render(request, "procedures/case.html", ctx, status=409 if exc.code == "E_CONFLICT" else 400)
     return redirect("procedures:case", pk=case.pk)
@@ -176,7 +176,7 @@ def batch(request):
 
 def _summary(request, outcomes, **extra):
     for o in outcomes:
-        o.message = _message(o.message)
+        o.message = page_message(o.message)
     done = sum(o.done for o in outcomes)
     return render(request, "procedures/summary.html", {"outcomes": outcomes, "done": done,
                                                        "skipped": len(outcomes) - done, **extra})
@@ -197,7 +197,7 @@ def batch_exits(request):
     code = request.POST.get("area", "")
     if not year.isdigit() or not Area.objects.filter(code=code).exists():
         return render(request, "procedures/batch_exits.html", {"areas": areas, "year": year,
-                                                               "error": _message("请选择区划和年度 / choose an area and "
+                                                               "error": page_message("请选择区划和年度 / choose an area and "
                                                                                  "a year")}, status=400)
     from django.db import transaction
 
@@ -220,11 +220,11 @@ def exits_job(request, pk):
         r = job.result or {}
         outcomes = r.get("outcomes", [])
         for o in outcomes:
-            o["message"] = _message(o["message"])
+            o["message"] = page_message(o["message"])
         return render(request, "procedures/summary.html", {"outcomes": outcomes, "done": r.get("done", 0),
                                                            "skipped": r.get("skipped", 0), "job": job,
                                                            "truncated": r.get("truncated")})
-    failure = _message(job.error.partition(": ")[2] or job.error) if job.error else ""
+    failure = page_message(job.error.partition(": ")[2] or job.error) if job.error else ""
     return render(request, "procedures/exits_job.html", {"job": job, "done": job.status == job.Status.FAILED,
                                                          "failure": failure})
 
@@ -262,11 +262,11 @@ def objection_new(request, pk):
                                   content=request.POST.get("content", ""), received_at=when)
     except ValueError:
         return render(request, "procedures/notice.html",
-                      _notice_context(request, n, error=_message("收到时间无效 / invalid time")), status=400)
+                      _notice_context(request, n, error=page_message("收到时间无效 / invalid time")), status=400)
     except (NotFound, PermissionDenied):
         raise
     except ApplicationError as exc:
-        return render(request, "procedures/notice.html", _notice_context(request, n, error=_message(exc.message)),
+        return render(request, "procedures/notice.html", _notice_context(request, n, error=page_message(exc.message)),
                       status=400)
     return redirect("procedures:notice", pk=n.pk)
 
@@ -284,7 +284,7 @@ def objection_resolve(request, pk):
     except (NotFound, PermissionDenied):
         raise
     except ApplicationError as exc:
-        return render(request, "procedures/notice.html", _notice_context(request, n, error=_message(exc.message)),
+        return render(request, "procedures/notice.html", _notice_context(request, n, error=page_message(exc.message)),
                       status=400)
     return redirect("procedures:notice", pk=n.pk)
 

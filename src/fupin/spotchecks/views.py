@@ -14,7 +14,7 @@ from fupin.core.text import parse_bool
 from fupin.spotchecks import selectors as s
 from fupin.spotchecks import services
 from fupin.spotchecks.models import SpotCheck
-from fupin.web.views import _message, scoped
+from fupin.web.views import page_message, scoped
 
 
 def _year(value, default=None) -> int:
@@ -48,7 +48,7 @@ def draw(request):
     except (NotFound, PermissionDenied):
         raise
     except ApplicationError as exc:
-        messages.error(request, _message(exc.message))
+        messages.error(request, page_message(exc.message))
         return redirect(f"{reverse('spotchecks:index')}?year={request.POST.get('year', '')}")
     return redirect("spotchecks:detail", county=county, year=year)
 
@@ -76,7 +76,7 @@ def record(request, pk: int):
             f"?township={sampled.township_id}#h{sampled.pk}")
     finding = parse_bool(request.POST.get("finding", ""))
     if finding is None:
-        messages.error(request, _message("请选择 是 或 否 / choose 是 or 否"))
+        messages.error(request, page_message("请选择 是 或 否 / choose 是 or 否"))
         return redirect(back)
     services.record_finding(actor=request.user, sampled=sampled, finding=finding, note=request.POST.get("note", ""))
     return redirect(back)
@@ -90,11 +90,11 @@ def survey(request, county: str, year: int):
     satisfied = parse_bool(request.POST.get("satisfied", ""))
     number = request.POST.get("number", "").strip()
     if satisfied is None or not number:
-        messages.error(request, _message("请填写户编号并选择是否满意 / enter the household number and the answer"))
+        messages.error(request, page_message("请填写户编号并选择是否满意 / enter the household number and the answer"))
         return redirect(back)
     try:
         services.record_survey(actor=request.user, spot_check=spot, household=number, satisfied=satisfied,
                                note=request.POST.get("note", ""))
     except NotFound as exc:  # the county is in scope (checked above): the number is not in it
-        messages.error(request, _message(exc.message))
+        messages.error(request, page_message(exc.message))
     return redirect(back)

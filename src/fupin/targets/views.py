@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 from fupin.core.errors import ValidationFailed
 from fupin.targets.selectors import target_areas, target_progress
 from fupin.targets.services import YEARS, can_set_targets, target_set
-from fupin.web.views import _error_dicts, scoped
+from fupin.web.views import page_error_dicts, scoped
 
 
 def _int(raw: str):
@@ -38,7 +38,7 @@ def progress(request):
                        people=_int(data.get("people")), counties=counties)
             return redirect(f"{reverse('targets:progress')}?area={code}&year={year}")
         except ValidationFailed as exc:
-            errors, status = _error_dicts(exc.errors), 400
+            errors, status = page_error_dicts(exc.errors), 400
     p = target_progress(user=request.user, area=code, year=year) if code else None
     return render(request, "targets/progress.html", {
         "p": p, "areas": areas, "area": code, "year": year, "years": range(dt.date.today().year + 1, 2013, -1),

@@ -52,7 +52,7 @@ def forbidden(request, message: str = ""):
     return render(request, "web/403.html", {"message": message}, status=403)
 
 
-def _message(text: str) -> str:
+def page_message(text: str) -> str:
     """Service messages are "中文 / English": show the half matching the page language."""
     zh, _, en = (text or "").partition(" / ")
     if request_language_is_english():
@@ -66,8 +66,8 @@ def request_language_is_english() -> bool:
     return (get_language() or "").startswith("en")
 
 
-def _error_dicts(errors: list[dict]) -> list[dict]:
-    return [{**e, "message": _message(e.get("message", ""))} for e in errors]
+def page_error_dicts(errors: list[dict]) -> list[dict]:
+    return [{**e, "message": page_message(e.get("message", ""))} for e in errors]
 
 
 # ---------------------------------------------------------------- home
@@ -153,7 +153,7 @@ def household_unmask(request, pk):
     except (NotFound, PermissionDenied):
         raise
     except ApplicationError as exc:
-        ctx = _household_context(request, h, unmask_error=_message(exc.message))
+        ctx = _household_context(request, h, unmask_error=page_message(exc.message))
         return render(request, "web/household.html", ctx, status=400)
     response = render(request, "web/household.html", _household_context(request, h, show_full=True))
     # Full numbers must not stay in a shared browser's or proxy's cache.
@@ -175,7 +175,7 @@ def _render_household_form(request, *, h=None, values, errors=(), loose=(), stat
     head_fields = [] if h else f.member_fields(values, headers=f.HEAD_FORM_HEADERS, prefix=f.HEAD_PREFIX)
     all_fields = [fd for _, fs in sections for fd in fs] + head_fields
     aliases = {"姓名": "户主姓名", "证件号码": "户主证件号码", "与户主关系": "户主姓名"}
-    loose = list(loose) + f.attach_errors(all_fields, _error_dicts(list(errors)), member_prefix=f.HEAD_PREFIX,
+    loose = list(loose) + f.attach_errors(all_fields, page_error_dicts(list(errors)), member_prefix=f.HEAD_PREFIX,
                                           member_aliases=aliases)
     ctx = {"h": h, "sections": sections, "head_fields": head_fields, "loose": loose, "values": values,
            "phone_masked": idcard.mask_phone(h.phone) if h else "",
@@ -215,7 +215,7 @@ def household_create(request):
         raise
     except ApplicationError as exc:
         return _render_household_form(request, values=f.values_from_post(request.POST),
-                                      loose=[{"column": "", "code": exc.code, "message": _message(exc.message)}],
+                                      loose=[{"column": "", "code": exc.code, "message": page_message(exc.message)}],
                                       status=400)
     return redirect("web:household", pk=h.pk)
 
@@ -252,7 +252,7 @@ def household_edit(request, pk):
         raise
     except ApplicationError as exc:
         return _render_household_form(request, h=h, values=f.values_from_post(request.POST),
-                                      loose=[{"column": "", "code": exc.code, "message": _message(exc.message)}],
+                                      loose=[{"column": "", "code": exc.code, "message": page_message(exc.message)}],
                                       status=409 if exc.code == "E_CONFLICT" else 400)
     return redirect("web:household", pk=h.pk)
 
@@ -261,7 +261,7 @@ def household_edit(request, pk):
 
 def _render_member_form(request, h, member, values, errors=(), loose=(), status=200):
     fields = f.member_fields(values)
-    loose = list(loose) + f.attach_errors(fields, _error_dicts(list(errors)))
+    loose = list(loose) + f.attach_errors(fields, page_error_dicts(list(errors)))
     return render(request, "web/member_form.html", {
         "h": h, "member": member, "fields": fields, "loose": loose,
         "id_masked": idcard.mask(member.id_number) if member else "",
@@ -293,7 +293,7 @@ def member_edit(request, pk, member_pk=None):
         raise
     except ApplicationError as exc:
         return _render_member_form(request, h, member, f.values_from_post(request.POST),
-                                   loose=[{"column": "", "code": exc.code, "message": _message(exc.message)}],
+                                   loose=[{"column": "", "code": exc.code, "message": page_message(exc.message)}],
                                    status=400)
     return redirect("web:household", pk=h.pk)
 
@@ -329,7 +329,7 @@ def import_upload(request):
     elif not (files["households"] and files["members"]):
         error = "请选择 .xlsx 工作簿，或同时选择 户.csv 和 人.csv / choose an .xlsx or both CSV files"
     if error:
-        return render(request, "web/import.html", {"error": _message(error),
+        return render(request, "web/import.html", {"error": page_message(error),
                                                    "background_bytes": settings.IMPORT_BACKGROUND_BYTES}, status=400)
     dry_run = bool(request.POST.get("dry_run"))
     # A fresh directory per upload with fixed file names: nothing a user types becomes part of a path.
@@ -409,7 +409,7 @@ def _own_job(request, pk):
 def _result_errors(result: dict, request) -> tuple[list[dict], list[str], list[str]]:
     errors = [dict(e) for e in (result.get("errors") or [])]
     for e in errors:
-        e["message"] = mask_text(_message(str(e.get("message", ""))))
+        e["message"] = mask_text(page_message(str(e.get("message", ""))))
     sheets = sorted({str(e.get("sheet") or "") for e in errors} - {""})
     codes = sorted({str(e.get("code") or "") for e in errors} - {""})
     if request.GET.get("sheet"):
@@ -430,14 +430,14 @@ def job_detail(request, pk):
         done = job.status in (job.Status.SUCCEEDED, job.Status.FAILED)
         return render(request, "web/export_job.html", {
             "job": job, "result": job.result or {}, "done": done,
-            "failure": mask_text(_message(job.error.partition(": ")[2] or job.error)) if job.error else ""})
+            "failure": mask_text(page_message(job.error.partition(": ")[2] or job.error)) if job.error else ""})
     result = job.result or {}
     errors, sheets, codes = _result_errors(result, request)
     done = job.status in (job.Status.SUCCEEDED, job.Status.FAILED)
     return render(request, "web/job.html", {
         "job": job, "result": result, "errors": errors, "sheets": sheets, "codes": codes, "done": done,
         "reports": ["csv", "xlsx"] if result.get("error_report") else [],
-        "failure": mask_text(_message(job.error.partition(": ")[2] or job.error)) if job.error else "",
+        "failure": mask_text(page_message(job.error.partition(": ")[2] or job.error)) if job.error else "",
         "error_count": result.get("error_count", len(result.get("errors") or [])),
         "names": (job.params or {}).get("names", {}),
     })
@@ -534,11 +534,11 @@ def village_attributes_edit(request, code):
     year = form["年度"].strip()
     errors = []
     if not (year.isdigit() and len(year) == 4):
-        errors = [{"column": "年度", "code": "E_NUMBER", "message": _message("年度应为四位数字 / year must be 4 digits")}]
+        errors = [{"column": "年度", "code": "E_NUMBER", "message": page_message("年度应为四位数字 / year must be 4 digits")}]
     else:
         res = village_attributes_set(actor=request.user, village_code=code, year=int(year),
                                      data={k: v for k, v in form.items() if k != "年度"})
-        errors = [{**e.as_dict(), "message": _message(e.message)} for e in res.errors]
+        errors = [{**e.as_dict(), "message": page_message(e.message)} for e in res.errors]
     if errors:
         return _render_area(request, area, [], form=form, errors=errors, status=400)
     return redirect("web:area", code=code)
