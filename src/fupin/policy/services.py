@@ -366,23 +366,59 @@ def _merge(parts: list[dict]) -> dict:
     return out
 
 
-def household_results_csv(run: AssessmentRun, path) -> int:
-    """Write a households run as cli.md's CSV (户编号, 行政区划代码, 人均纯收入, 可退出, 原因), in
-    household id order, UTF-8 with a byte-order mark; returns the number of rows."""
+RESULTS_CSV_HEADER = ["户编号", "行政区划代码", "人均纯收入", "可退出", "原因"]  # cli.md, fupin assess households
+
+
+def _write_results_csv(fh, rows) -> int:
+    """cli.md's CSV of household results from (户编号, village, per_capita, passed, reasons) rows."""
     import csv
 
+    w = csv.writer(fh)
+    w.writerow(RESULTS_CSV_HEADER)
+    n = 0
+    for num, village, pc, ok, reasons in rows:
+        w.writerow((num, village, "" if pc is None else f"{pc:.2f}", "是" if ok else "否", reasons))
+        n += 1
+    return n
+
+
+def household_results_csv(run: AssessmentRun, path) -> int:
+    """Write a whole households run (the command line's --out) in household id order, UTF-8 with a
+    byte-order mark, streamed with one query; returns the number of rows."""
     sql = ("SELECT h.number, h.village_id, r.per_capita, r.passed, r.reasons FROM policy_householdresult r "
            "JOIN registry_household h ON h.id = r.household_id WHERE r.run_id = %s ORDER BY r.household_id")
-    n = 0
-    with open(path, "w", newline="", encoding="utf-8-sig") as fh, connection.chunked_cursor() as cur:
-        w = csv.writer(fh)
-        w.writerow(["户编号", "行政区划代码", "人均纯收入", "可退出", "原因"])
+
+    def rows(cur):
         cur.execute(sql, [run.pk])
-        while rows := cur.fetchmany(20_000):
-            w.writerows((num, v, "" if pc is None else f"{pc:.2f}", "是" if ok else "否", rs)
-                        for num, v, pc, ok, rs in rows)
-            n += len(rows)
-    return n
+        while batch := cur.fetchmany(20_000):
+            yield from batch
+
+    with open(path, "w", newline="", encoding="utf-8-sig") as fh, connection.chunked_cursor() as cur:
+        return _write_results_csv(fh, rows(cur))
+
+
+def results_export(*, actor, run: AssessmentRun, fh) -> tuple[int, str]:
+    """The run's results inside the actor's areas as the same CSV, written to the binary file
+    `fh`; audited with the row count and the file's SHA-256 like every export (security.md 14).
+    Returns (rows, sha256)."""
+    import hashlib
+    import io
+
+    from fupin.policy.selectors import run_household_results
+
+    text = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="", write_through=True)
+    n = _write_results_csv(text, run_household_results(user=actor, run=run).values_list(
+        "household__number", "household__village_id", "per_capita", "passed", "reasons").iterator(5000))
+    text.flush()
+    text.detach()
+    fh.seek(0)
+    digest = hashlib.sha256()
+    while chunk := fh.read(1 << 20):
+        digest.update(chunk)
+    fh.seek(0)
+    audit.record(actor=actor, action="policy.results_export", object_type="policy.AssessmentRun", object_id=run.pk,
+                 area_code=run.area_id, after={"rows": n, "sha256": digest.hexdigest()})
+    return n, digest.hexdigest()
 
 
 def monitor(*, actor, day: dt.date, pack: Pack, area: str | None = None, job=None,

@@ -1,9 +1,7 @@
 """Assessment pages (domain.md section 6): why a household cannot exit yet, bulk runs as
 background jobs with their results, and the policy packs with a side-by-side comparison."""
 
-import csv
 import datetime as dt
-import io
 
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -116,34 +114,17 @@ def run_detail(request, pk):
 def run_csv(request, pk):
     """The run's results in the user's areas as cli.md's CSV; audited with the row count and the
     file's SHA-256 like every export (security.md 14)."""
-    import hashlib
     import tempfile
 
     from django.http import FileResponse
 
-    from fupin.core import audit
+    from fupin.policy.services import results_export
 
     run = s.access_run(request.user, pk)
     if run.kind != AssessmentRun.Kind.HOUSEHOLDS:
         return HttpResponse(status=404)
     fh = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
-    text = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="", write_through=True)
-    w = csv.writer(text)
-    w.writerow(["户编号", "行政区划代码", "人均纯收入", "可退出", "原因"])
-    n = 0
-    for r in s.run_household_results(user=request.user, run=run).values_list(
-            "household__number", "household__village_id", "per_capita", "passed", "reasons").iterator(5000):
-        w.writerow([r[0], r[1], "" if r[2] is None else f"{r[2]:.2f}", "是" if r[3] else "否", r[4]])
-        n += 1
-    text.flush()
-    text.detach()
-    fh.seek(0)
-    digest = hashlib.sha256()
-    while chunk := fh.read(1 << 20):
-        digest.update(chunk)
-    fh.seek(0)
-    audit.record(actor=request.user, action="policy.results_export", object_type="policy.AssessmentRun",
-                 object_id=run.pk, area_code=run.area_id, after={"rows": n, "sha256": digest.hexdigest()})
+    results_export(actor=request.user, run=run, fh=fh)
     return FileResponse(fh, as_attachment=True, filename=f"assess-{run.year}-{run.area_id}-{run.pk}.csv",
                         content_type="text/csv; charset=utf-8")
 
