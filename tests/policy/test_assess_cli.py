@@ -11,14 +11,10 @@ transaction.
 import csv
 import datetime as dt
 import os
-import pty
 import re
-import select
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,6 +23,7 @@ from django.db import connection
 
 from fupin.policy.models import AssessmentRun, HouseholdResult
 from tests.cast import OTHER_COUNTY_VILLAGE, VILLAGE_A, VILLAGE_B
+from tests.killing import kill_when_seen
 from tests.policy.conftest import add_household, person, run_cli
 
 D = dt.date
@@ -279,26 +276,9 @@ def test_sigkill_part_way_keeps_the_earlier_run_and_writes_nothing(external_db, 
     before = fetch(snapshot.format(first))
     assert count(f"select count(*) from policy_householdresult where run_id = {first}") == N_KILL
 
-    master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-c", SLOWED, "assess", "households", "--year", "2017"], env=env,
-                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=slave, stdin=subprocess.DEVNULL)
-    os.close(slave)
-    seen, deadline = b"", time.monotonic() + 120
-    try:
-        while f"50/{N_KILL}".encode() not in seen:   # the progress bar after the first batch is written
-            assert proc.poll() is None, f"the run ended before it could be killed: {seen[-300:]!r}"
-            assert time.monotonic() < deadline, "no progress seen"
-            if select.select([master], [], [], 0.5)[0]:
-                try:
-                    seen += os.read(master, 65536)
-                except OSError:
-                    break
-        os.kill(proc.pid, signal.SIGKILL)
-        assert proc.wait(timeout=30) == -signal.SIGKILL
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        os.close(master)
+    # the progress bar after the first batch is written
+    kill_when_seen([sys.executable, "-c", SLOWED, "assess", "households", "--year", "2017"], env=env, cwd=tmp_path,
+                   marker=f"50/{N_KILL}".encode(), timeout=120)
 
     killed = count("select max(id) from policy_assessmentrun")
     assert killed > first

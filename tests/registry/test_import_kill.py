@@ -9,17 +9,14 @@ The same file is then imported to completion, to show that the kill, not an erro
 """
 
 import os
-import pty
-import select
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 
 import pytest
 
 from tests.cast import VILLAGE_A
+from tests.killing import kill_when_seen
 from tests.registry.exchange_files import families, write_csv_pair
 
 pytestmark = pytest.mark.slow
@@ -53,27 +50,8 @@ def test_sigkill_during_import_leaves_the_registry_unchanged(tmp_path):
     hh, mm = families(N_HOUSEHOLDS, VILLAGE_A, prefix="K")
     hp, mp = write_csv_pair(big, hh, mm)
 
-    master, slave = pty.openpty()
-    proc = subprocess.Popen([*fupin, "import", "registry", "--households", hp, "--members", mp], env=env,
-                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=slave, stdin=subprocess.DEVNULL)
-    os.close(slave)
-    seen, deadline = b"", time.monotonic() + 240
-    try:
-        while "写入“人”".encode() not in seen:
-            assert proc.poll() is None, f"import ended before it could be killed: {seen[-500:]!r}"
-            assert time.monotonic() < deadline, "no progress seen"
-            ready, _, _ = select.select([master], [], [], 1.0)
-            if ready:
-                try:
-                    seen += os.read(master, 65536)
-                except OSError:
-                    break
-        os.kill(proc.pid, signal.SIGKILL)
-        assert proc.wait(timeout=30) == -signal.SIGKILL
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        os.close(master)
+    kill_when_seen([*fupin, "import", "registry", "--households", hp, "--members", mp], env=env, cwd=tmp_path,
+                   marker="写入“人”".encode())
 
     assert counts(db) == before
 
