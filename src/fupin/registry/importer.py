@@ -11,8 +11,8 @@ One streaming pass, batch by batch (BATCH rows), sheet 户 then sheet 人, all i
    (selectors.active_holders). Rules over whole households (head, emptiness, head mismatch,
    members left out of the file) run at the end over the scratch tables.
 3. **Write** the batch at once while the file has shown no error and this is not a dry run: new
-   rows by COPY on PostgreSQL, sent by a second thread over the same connection (_CopyWriter) so
-   the server ingests batch k while Python reads batch k+1; executemany elsewhere (_Rows);
+   rows by COPY on PostgreSQL, sent by a second thread over the same connection (bulkwrite.CopyWriter) so
+   the server ingests batch k while Python reads batch k+1; executemany elsewhere (bulkwrite.Rows);
    changed rows by bulk_update. Every change gets an audit row (attributed to the actor and the
    job) and each created or changed household one readable HouseholdEvent.
 
@@ -26,15 +26,12 @@ from __future__ import annotations
 
 import csv
 import itertools
-import json
 import os
-import queue
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import connections, models, router, transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 from pypinyin import Style
 from pypinyin.converter import UltimateConverter
@@ -46,6 +43,7 @@ from fupin.core.errors import ErrorCode as E
 from fupin.core.errors import PermissionDenied
 from fupin.core.idcard import mask
 from fupin.registry import validation as v
+from fupin.registry.bulkwrite import CopyWriter, Rows, jsonable
 from fupin.registry.exchange_io import SheetSource, open_sources
 from fupin.registry.fast_validation import HouseholdParser, MemberParser
 from fupin.registry.models import Household, HouseholdEvent, IncomeRecord, Member
@@ -115,204 +113,6 @@ def write_error_report(errors, path) -> Path:
     return path
 
 
-class _Rows:
-    """Fast INSERT of many rows of one model, bypassing the ORM's per-value SQL compiler, which
-    dominates a bulk_create of hundreds of thousands of rows.
-
-    Every concrete field is written, taking the field's default when a row does not give it, so a
-    column added to a model later with a default keeps working. PostgreSQL gets COPY in its text
-    format, each column formatted by a function chosen once from the field's type (JSON as
-    json.dumps, dates ISO with time zone, booleans t/f); other databases get executemany with
-    values prepared as the ORM prepares them (Field.get_db_prep_save). With a `writer`, the COPY
-    is handed to it (sent by its thread) instead of being sent here. `with_pk`: rows carry their
-    own primary key (taken from the table's sequence beforehand)."""
-
-    _CONVERT = (models.JSONField, models.DateField, models.DecimalField)  # DateTimeField is a DateField
-
-    def __init__(self, model, writer: _CopyWriter | None = None, with_pk: bool = False):
-        self.model, self.writer = model, writer
-        self.conn = connections[router.db_for_write(model)]
-        self.pg = self.conn.vendor == "postgresql"
-        self.fields = [f for f in model._meta.concrete_fields if with_pk or not isinstance(f, models.AutoField)]
-        self.columns = [f.column for f in self.fields]
-        self.plan = []
-        for f in self.fields:
-            if self.pg:
-                conv = _copy_format(f)
-            elif isinstance(f, self._CONVERT):
-                conv = (lambda v, f=f: f.get_db_prep_save(v, self.conn))
-            else:
-                conv = None
-            default = f.get_default() if f.has_default() or f.null else None
-            auto_now = bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
-            self.plan.append((f.attname, conv, default, auto_now))
-
-        self._format = self._compile()
-
-    def _compile(self):
-        """One straight-line function turning a row dict into the list of column values (a loop
-        over the plan per value costs more than the COPY itself for 400,000 rows)."""
-        ns: dict = {"NULL": _NUL if self.pg else None}
-        items = []
-        for i, (f, (attname, conv, default, auto_now)) in enumerate(zip(self.fields, self.plan, strict=True)):
-            ns[f"D{i}"], ns[f"C{i}"] = default, conv
-            src = f"g({attname!r}, now)" if auto_now else f"g({attname!r}, D{i})"
-            if conv is None:
-                items.append(src)  # None is NULL as it is
-            elif isinstance(f, models.DateTimeField):
-                items.append(f"stamp({i}, {src})")  # a batch shares its timestamps: converted once
-            else:
-                items.append(f"(NULL if (x := {src}) is None else C{i}(x))")
-        code = "def fmt(d, now, stamp):\n    g = d.get\n    return [" + ", ".join(items) + "]\n"
-        exec(code, ns)  # noqa: S102 — code built above from the model's own field names
-        return ns["fmt"]
-
-    def insert(self, dicts: list[dict], now) -> None:
-        if not dicts:
-            return
-        seen: dict[int, tuple] = {}
-        null = _NUL if self.pg else None
-
-        def stamp(i, value):
-            if value is None:
-                return null
-            got = seen.get(i)
-            if got is None or got[0] is not value:
-                got = seen[i] = (value, self.plan[i][1](value))
-            return got[1]
-
-        fmt = self._format
-        rows = [fmt(d, now, stamp) for d in dicts]
-        table = self.conn.ops.quote_name(self.model._meta.db_table)
-        cols = ", ".join(self.conn.ops.quote_name(c) for c in self.columns)
-        if self.pg:
-            data = _copy_text(rows)
-            if self.writer is not None:
-                self.writer.submit(f"COPY {table} ({cols}) FROM STDIN", data)
-                return
-        with self.conn.cursor() as cursor:
-            if self.pg:
-                with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                    copy.write(data)
-            else:
-                marks = ", ".join(["%s"] * len(self.columns))
-                cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
-
-
-# jsonb keeps the value, not the text: compact, unescaped UTF-8 is as good and much faster to make.
-# Values JSON cannot write itself (dates, Decimals) are written as audit.jsonable writes them, so a
-# dict of field values goes to COPY as it is, without first being copied into a jsonable dict.
-_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=audit.jsonable).encode
-# COPY text format: values are joined with stand-ins that no cell can hold (clean() removes control
-# characters, JSON escapes them), and the whole batch is escaped at once instead of value by value.
-_SEP, _EOL, _NUL = "\x00", "\x01", "\x02"
-
-
-def _copy_text(rows: list[list[str]]) -> bytes:
-    data = _EOL.join([_SEP.join(row) for row in rows]) + _EOL
-    data = data.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return data.replace(_SEP, "\t").replace(_EOL, "\n").replace(_NUL, "\\N").encode()
-
-
-def _copy_format(f):
-    """How one column's non-NULL values are written in PostgreSQL's COPY text format (unescaped)."""
-    if isinstance(f, models.JSONField):
-        return _json
-    if isinstance(f, models.BooleanField):
-        return lambda v: "t" if v else "f"
-    if isinstance(f, models.DateField):  # and DateTimeField: isoformat keeps the time zone
-        return lambda v: v.isoformat()
-    return str  # text, numbers, foreign keys
-
-
-_PLAIN = (str, int, bool, type(None))
-
-
-def _jsonable(values: dict) -> dict:
-    """audit.jsonable for a flat dict, without a call for the values that are already plain."""
-    return {k: x if isinstance(x, _PLAIN) else audit.jsonable(x) for k, x in values.items()}
-
-
-class _CopyWriter:
-    """Sends COPY payloads from a second thread over the SAME database connection, so inside the
-    import's one transaction, while the main thread reads and checks the next batch: PostgreSQL
-    (on the other core) ingests batch k while Python prepares batch k+1. psycopg serialises the
-    use of one connection by a lock, so a query from the main thread waits for the COPY in flight.
-
-    To keep those waits short, a batch's payloads are HELD until the next batch has made its
-    queries (next_batch() marks where a batch starts; its first submit() releases what earlier
-    batches held): the COPY of batch k then runs while Python builds batch k+1's rows and parses
-    batch k+2, instead of in front of batch k+1's look-ups. This is safe because no look-up of a
-    later batch reads what an earlier batch wrote to the registry (the file's own rows are checked
-    against the scratch tables, which the main thread writes itself); drain() sends everything
-    before the end-of-file checks. Payloads are queued in order; at most two batches are held."""
-
-    def __init__(self, raw_connection):
-        self.raw = raw_connection
-        self.queue: queue.Queue = queue.Queue(maxsize=4)
-        self.error: BaseException | None = None
-        self.abandoned = False
-        self.held: list[tuple[str, bytes]] = []  # this batch's payloads
-        self.earlier: list[tuple[str, bytes]] = []  # earlier batches' payloads, sent at this batch's first submit
-        self.thread = threading.Thread(target=self._run, name="fupin-import-copy", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while True:
-            item = self.queue.get()
-            try:
-                if item is None:
-                    return
-                if self.error is not None or self.abandoned:
-                    continue
-                sql, data = item
-                try:
-                    with self.raw.cursor() as cursor, cursor.copy(sql) as copy:
-                        copy.write(data)
-                except BaseException as exc:  # noqa: BLE001 — handed to the main thread
-                    self.error = exc
-            finally:
-                self.queue.task_done()
-
-    def next_batch(self) -> None:
-        self.earlier += self.held
-        self.held = []
-
-    def _release(self) -> None:
-        for item in self.earlier:
-            self.queue.put(item)
-        self.earlier = []
-
-    def submit(self, sql: str, data: bytes) -> None:
-        self.check()
-        self._release()
-        self.held.append((sql, data))
-
-    def drain(self) -> None:
-        """Send everything held and wait until it is in."""
-        self.next_batch()
-        self._release()
-        self.queue.join()
-        self.check()
-
-    def check(self) -> None:
-        if self.error is not None:
-            raise self.error
-
-    def close(self, *, abandon: bool = False) -> None:
-        """Wait until every payload is in (or, abandoning, dropped); raise the first failure."""
-        if self.thread.is_alive():
-            self.abandoned = abandon
-            if not abandon:
-                self.next_batch()
-                self._release()
-            self.earlier = self.held = []
-            self.queue.put(None)
-            self.thread.join()
-        if not abandon:
-            self.check()
-
-
 _SCRATCH_SEQ = itertools.count(1)
 
 
@@ -357,7 +157,7 @@ class _Scratch:
 
     def insert(self, table: str, columns: str, rows: list[tuple]) -> None:
         """Queue rows for a scratch table; they are sent just before the next read (sync), so that a
-        batch's writes to the database come together with its reads (see _CopyWriter)."""
+        batch's writes to the database come together with its reads (see CopyWriter)."""
         if rows:
             self._pending.append((table, columns, rows))
 
@@ -474,11 +274,11 @@ class _Importer:
         self.scratch = _Scratch(self.conn)
         self.hp = HouseholdParser(area_exists=self.area_ok)
         self.mp = MemberParser()
-        self.writer: _CopyWriter | None = None
+        self.writer: CopyWriter | None = None
         self.missing_reported: set[str] = set()
         # An audit row's `after` of field values: on PostgreSQL the COPY's JSON encoder converts the
-        # values (see _json); elsewhere the ORM's JSONField needs them jsonable first.
-        self.after = (lambda values: values) if self.pg else _jsonable
+        # values (see bulkwrite._json); elsewhere the ORM's JSONField needs them jsonable first.
+        self.after = (lambda values: values) if self.pg else jsonable
 
     @property
     def writing(self) -> bool:
@@ -538,11 +338,11 @@ class _Importer:
             self.scratch.fetch("SELECT set_config('enable_seqscan', 'off', true)")
         if self.pg and not self.dry_run:
             self.conn.ensure_connection()
-            self.writer = _CopyWriter(self.conn.connection)
+            self.writer = CopyWriter(self.conn.connection)
         try:
-            self.rows_hh = _Rows(Household, self.writer, with_pk=self.pg)
-            self.rows_inc, self.rows_m = _Rows(IncomeRecord, self.writer), _Rows(Member, self.writer)
-            self.rows_audit, self.rows_event = _Rows(audit.AuditEntry, self.writer), _Rows(HouseholdEvent, self.writer)
+            self.rows_hh = Rows(Household, self.writer, with_pk=self.pg)
+            self.rows_inc, self.rows_m = Rows(IncomeRecord, self.writer), Rows(Member, self.writer)
+            self.rows_audit, self.rows_event = Rows(audit.AuditEntry, self.writer), Rows(HouseholdEvent, self.writer)
             self._stream(self.hh_src, self._household_batch, "户")
             self._stream(self.m_src, self._member_batch, "人")
             if self.writer is not None:
