@@ -10,6 +10,10 @@ errors — more cheaply:
   reader (validation._Row: text / enum / boolean / integer / money / date, with the arguments
   parse_* passes for that column) and its result is remembered. The memo is bounded (cleared when
   it grows past MEMO_MAX entries), so memory does not grow with the file.
+* Two kinds of cell are too varied for a memo to help, and common enough to be read here without
+  a _Row: an amount of plain ASCII digits (money(): Decimal to cents, an error from 10^9 on), and
+  a 出生日期 that is exactly the birth date of the row's (valid) ID number written YYYY-MM-DD.
+  Any other cell of those columns still goes to validation's reader.
 * The few rules that combine cells of one row (ID number against sex and birth date, 户类型
   deciding which columns apply, 脱贫状态 against 脱贫年度, 成员状态 against 状态变更日期) are
   restated below in the same order as in validation.
@@ -24,6 +28,7 @@ rows (hypothesis) and on the seeder's dirty files.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from fupin.core import idcard
 from fupin.core.errors import ErrorCode as E
@@ -89,6 +94,26 @@ def _cell(sheet: str, h: str, read, memo: bool = True):
     return _Memo(fn) if memo else _Direct(fn)
 
 
+_CENT = Decimal("0.01")
+_ZERO = Decimal(0)
+
+
+def _money(sheet: str, h: str, required: bool, default: Decimal | None = _ZERO):
+    """validation._Row.money(h, required, default) for column h, memoised. A cell of plain ASCII
+    digits, the usual amount, is read directly: clean() leaves it as it is, parse_number() too,
+    money() then gives Decimal(cell) to cents, or an error when it is 10^9 or more (or, as text,
+    longer than 60 characters). Every other cell goes to money() itself."""
+    reference = _cell(sheet, h, lambda r: r.money(h, required, default)).fn
+
+    def fn(raw):
+        if type(raw) is str and raw.isdigit() and raw.isascii() and len(raw) <= 60:
+            value = Decimal(raw)
+            return _BAD if value >= v._MAX_YUAN else value.quantize(_CENT)
+        return reference(raw)
+
+    return _Memo(fn)
+
+
 def _text(required: bool, max_len: int):
     """The rule of validation._Row.text(h, required, max_len) for a column whose cells hardly repeat,
     without building a _Row per cell: the cell cleaned; empty is "" (an error when required);
@@ -129,13 +154,13 @@ class HouseholdParser:
         self.status = m("脱贫状态", lambda r: r.enum("脱贫状态", c.IMPORTABLE_STATUSES, default=c.Status.NOT_EXITED))
         self.exit_year = m("脱贫年度", lambda r: r.integer("脱贫年度", 2013, 2035))
         self.income_year = m("收入年度", lambda r: r.integer("收入年度", 2000, 2100, True))
-        self.incomes = [(name, m(h, lambda r, h=h: r.money(h, True))) for h, name in v.INCOME_FIELDS]
-        self.spendings = [(name, m(h, lambda r, h=h: r.money(h, False))) for h, name in v.SPENDING_FIELDS]
+        self.incomes = [(name, _money(H, h, True)) for h, name in v.INCOME_FIELDS]
+        self.spendings = [(name, _money(H, h, False)) for h, name in v.SPENDING_FIELDS]
         self.risks = m("风险类型", self._risks)
         self.bools = [(name, m(h, lambda r, h=h: r.boolean(h, True, default=False))) for h, name in v.HOUSEHOLD_BOOLS]
         self.grade = m("住房安全等级", self._grade)
-        self.arable = m("耕地面积", lambda r: r.money("耕地面积", False, None))
-        self.forest = m("林地面积", lambda r: r.money("林地面积", False, None))
+        self.arable = _money(H, "耕地面积", False, None)
+        self.forest = _money(H, "林地面积", False, None)
         self.bank_name = m("开户银行", lambda r: r.text("开户银行", max_len=100))
         self.account = _Direct(self._account)
         self.areas: dict[str, bool] = {}
@@ -319,10 +344,11 @@ class MemberParser:
                           ("migrant_months", self.migrant_months, "务工时间"))
 
     def _id(self, raw):
+        """(ID number, its sex, its birth date, that date as YYYY-MM-DD) or _BAD."""
         idn = idcard.normalize(clean(raw))
         if not idn or idcard.validate(idn, today=self.today):
             return _BAD
-        return idn, idcard.sex(idn), idcard.birth_date(idn)
+        return idn, idcard.sex(idn), idcard.birth_date(idn), f"{idn[6:10]}-{idn[10:12]}-{idn[12:14]}"
 
     def fast(self, raw: dict) -> dict | None:
         g = raw.get
@@ -333,7 +359,7 @@ class MemberParser:
         got = self._id(idr) if type(idr) is str else self.ids[idr]
         if got is _BAD:
             return None
-        idn, id_sex, id_born = got
+        idn, id_sex, id_born, id_born_text = got
         f: dict = {"household_number": number, "name": name, "id_number": idn}
         for fname, memo, h in self.plan_enums:
             if (x := memo[g(h)]) is _BAD:
@@ -342,7 +368,9 @@ class MemberParser:
         if (sex := self.sex[g("性别")]) is _BAD or sex != id_sex:
             return None
         f["sex"] = sex
-        if (born := self.born[g("出生日期")]) is _BAD or (born is not None and born != id_born):
+        # the usual 出生日期 is the ID's own date, as text: date() would read it as exactly id_born
+        if (b := g("出生日期")) != id_born_text and (
+                (born := self.born[b]) is _BAD or (born is not None and born != id_born)):
             return None
         f["birth_date"] = id_born
         for fname, memo, h in self.plan_rest:
