@@ -23,17 +23,22 @@ class AuditEntry(models.Model):
     )
     actor_name = models.CharField(max_length=150, blank=True)
     ip = models.CharField(max_length=64, blank=True)
-    action = models.CharField(max_length=64, db_index=True)
+    action = models.CharField(max_length=64)  # prefix index in Meta
     object_type = models.CharField(max_length=64)
     object_id = models.CharField(max_length=64, blank=True)
-    area_code = models.CharField(max_length=12, blank=True, db_index=True)
+    area_code = models.CharField(max_length=12, blank=True)  # prefix index in Meta
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     reason = models.TextField(blank=True)
     job_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [models.Index(fields=["object_type", "object_id"]),
+                   # filtered by equality or prefix only (action "household.", area scope "431002%"): one
+                   # varchar_pattern_ops index each serves both; a plain btree beside it only costs
+                   # every audited write (migration 0003)
+                   models.Index(fields=["action"], name="core_audit_action_like", opclasses=["varchar_pattern_ops"]),
+                   models.Index(fields=["area_code"], name="core_audit_area_like", opclasses=["varchar_pattern_ops"])]
         ordering = ["-at", "-id"]
         verbose_name = "审计记录"
 

@@ -20,8 +20,8 @@ class Household(BaseModel):
     village = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="households",
                                 verbose_name="村", db_index=False)
     group = models.CharField("村民小组", max_length=60, blank=True)
-    head_name = models.CharField("户主姓名", max_length=60, db_index=True)
-    head_initials = models.CharField("户主姓名拼音首字母", max_length=30, blank=True, db_index=True)
+    head_name = models.CharField("户主姓名", max_length=60)  # prefix index in Meta
+    head_initials = models.CharField("户主姓名拼音首字母", max_length=30, blank=True)  # prefix index in Meta
     phone = models.CharField("联系电话", max_length=12, blank=True)
     bank_name = models.CharField("开户银行", max_length=100, blank=True)
     bank_account = models.CharField("银行账号", max_length=25, blank=True)  # indexed in Meta: exact match only
@@ -49,7 +49,12 @@ class Household(BaseModel):
         indexes = [models.Index(fields=["village", "status"]), models.Index(fields=["kind", "status"]),
                    # keyset paging of lists in (village, 户编号) order
                    models.Index(fields=["village", "number"], name="registry_hh_village_number"),
-                   models.Index(fields=["bank_account"], name="registry_hh_bank_account")]
+                   models.Index(fields=["bank_account"], name="registry_hh_bank_account"),
+                   # search is by equality or prefix only: one varchar_pattern_ops index serves both
+                   # (a plain btree beside it would only cost every write; migration 0005)
+                   models.Index(fields=["head_name"], name="registry_hh_head_name_like", opclasses=["varchar_pattern_ops"]),
+                   models.Index(fields=["head_initials"], name="registry_hh_initials_like",
+                                opclasses=["varchar_pattern_ops"])]
 
     def __str__(self) -> str:
         return f"{self.number} {self.head_name}"
@@ -57,8 +62,8 @@ class Household(BaseModel):
 
 class Member(BaseModel):
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="members")
-    name = models.CharField("姓名", max_length=60, db_index=True)
-    name_initials = models.CharField("姓名拼音首字母", max_length=30, blank=True, db_index=True)
+    name = models.CharField("姓名", max_length=60)  # prefix index in Meta
+    name_initials = models.CharField("姓名拼音首字母", max_length=30, blank=True)  # prefix index in Meta
     id_number = models.CharField("证件号码", max_length=18)  # indexed in Meta: exact match only
     relation = models.CharField("与户主关系", max_length=6, choices=c.choices(c.RELATIONS))
     sex = models.CharField("性别", max_length=1, choices=c.choices(c.SEXES))
@@ -81,7 +86,10 @@ class Member(BaseModel):
         ordering = ["household_id", "id"]
         verbose_name = "成员"
         verbose_name_plural = "成员"
-        indexes = [models.Index(fields=["id_number"], name="registry_member_id_number")]
+        indexes = [models.Index(fields=["id_number"], name="registry_member_id_number"),
+                   # equality or prefix search only (see Household.Meta)
+                   models.Index(fields=["name"], name="registry_m_name_like", opclasses=["varchar_pattern_ops"]),
+                   models.Index(fields=["name_initials"], name="registry_m_initials_like", opclasses=["varchar_pattern_ops"])]
         constraints = [
             # One person is an active member of at most one household (domain.md section 4).
             models.UniqueConstraint(fields=["id_number"], condition=Q(state="在户"), name="uniq_active_person"),

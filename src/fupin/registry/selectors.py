@@ -5,7 +5,9 @@ import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connections, router
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from fupin.accounts.access import scope_q
 from fupin.core import idcard
@@ -75,11 +77,20 @@ def active_holders(id_numbers) -> dict[str, tuple[int, str]]:
     """{id_number: (household pk, 户编号)} for people who are active (在户) members anywhere.
 
     Deliberately unscoped: one person is in one household in the whole registry (domain.md 4).
+    PostgreSQL gets the numbers as ONE array parameter (an import asks for thousands at a time:
+    an IN list of that many parameters costs more to compile and plan than to answer); other
+    databases get IN lists of at most 900 (SQLite's limit on parameters).
     """
     out: dict[str, tuple[int, str]] = {}
     ids = list(id_numbers)
-    for i in range(0, len(ids), 900):
-        for idn, pk, number in Member.objects.filter(id_number__in=ids[i : i + 900], state="在户").values_list(
+    if not ids:
+        return out
+    if connections[router.db_for_read(Member)].vendor == "postgresql":
+        chunks = [RawSQL("SELECT unnest(%s::text[])", [ids])]
+    else:
+        chunks = [ids[i : i + 900] for i in range(0, len(ids), 900)]
+    for chunk in chunks:
+        for idn, pk, number in Member.objects.filter(id_number__in=chunk, state="在户").order_by().values_list(
             "id_number", "household_id", "household__number"
         ):
             out[idn] = (pk, number)
