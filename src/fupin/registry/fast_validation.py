@@ -20,6 +20,8 @@ errors — more cheaply:
 * Only clean rows take this road. As soon as any cell of a row has an error, or a combined rule
   fails, the whole row is handed to validation.parse_household / parse_member, which then
   produces the errors (and values) itself. Errors therefore always come from the reference.
+  A cell with an error raises _Reject from its memo lookup, so that the cells of a row can be
+  looked up together (map() over the columns, in C) rather than one Python statement each.
 
 tests/registry/test_fast_validation_agreement.py checks the agreement, row by row, on generated
 rows (hypothesis) and on the seeder's dirty files.
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from operator import call
 
 from fupin.core import idcard
 from fupin.core.errors import ErrorCode as E
@@ -37,14 +40,19 @@ from fupin.registry import choices as c
 from fupin.registry import validation as v
 
 MEMO_MAX = 4096  # distinct cells remembered per column before the memo is emptied (bounded memory)
-_BAD = object()  # a cell (or row) that needs the reference parser: it has an error
+_BAD = object()  # what a cell rule returns for a cell with an error
+
+
+class _Reject(Exception):
+    """A cell (or row) needs the reference parser: it has an error."""
 
 
 class _Memo(dict):
-    """raw cell -> parsed value, or _BAD when the cell has an error; computed by `fn(raw)` on a
-    miss. Looked up as memo[raw] (a plain dict lookup when the cell was seen before). Only text
-    cells are remembered under themselves: 1, 1.0 and True are equal as keys but read
-    differently (clean(True) == "是"), so other cells are remembered by (type, value) aside."""
+    """raw cell -> parsed value, computed by `fn(raw)` on a miss; a cell with an error (fn gives
+    _BAD) raises _Reject. Looked up as memo[raw] (a plain dict lookup when the cell was seen
+    before). Only text cells are remembered under themselves: 1, 1.0 and True are equal as keys
+    but read differently (clean(True) == "是"), so other cells are remembered by (type, value)
+    aside. Text cells with an error are not remembered (their row goes to the reference anyway)."""
 
     __slots__ = ("fn", "other")
 
@@ -61,29 +69,18 @@ class _Memo(dict):
                 if len(self.other) >= MEMO_MAX:
                     self.other.clear()
                 self.other[k] = value
-            return value
-        value = self.fn(raw)
-        if len(self) >= MEMO_MAX:
-            self.clear()
-        self[raw] = value
+        else:
+            value = self.fn(raw)
+            if value is not _BAD:
+                if len(self) >= MEMO_MAX:
+                    self.clear()
+                self[raw] = value
+        if value is _BAD:
+            raise _Reject
         return value
 
 
-class _Direct(dict):
-    """The same interface as _Memo for columns whose cells hardly repeat (户编号, names, ID and
-    account numbers): computed every time, nothing remembered."""
-
-    __slots__ = ("fn",)
-
-    def __init__(self, fn):
-        super().__init__()
-        self.fn = fn
-
-    def __missing__(self, raw):
-        return self.fn(raw)
-
-
-def _cell(sheet: str, h: str, read, memo: bool = True):
+def _cell(sheet: str, h: str, read) -> _Memo:
     """One cell rule: `read(r)` calls validation._Row's readers on a one-cell row."""
 
     def fn(raw):
@@ -91,41 +88,73 @@ def _cell(sheet: str, h: str, read, memo: bool = True):
         value = read(r)
         return _BAD if r.errors else value
 
-    return _Memo(fn) if memo else _Direct(fn)
+    return _Memo(fn)
 
 
 _CENT = Decimal("0.01")
 _ZERO = Decimal(0)
 
 
-def _money(sheet: str, h: str, required: bool, default: Decimal | None = _ZERO):
-    """validation._Row.money(h, required, default) for column h, memoised. A cell of plain ASCII
-    digits, the usual amount, is read directly: clean() leaves it as it is, parse_number() too,
+class _MoneyMemo(_Memo):
+    """validation._Row.money(h, required, default) for one column, memoised. A cell of plain ASCII
+    digits, the usual amount, is read here: clean() leaves it as it is, parse_number() too, and
     money() then gives Decimal(cell) to cents, or an error when it is 10^9 or more (or, as text,
     longer than 60 characters). Every other cell goes to money() itself."""
-    reference = _cell(sheet, h, lambda r: r.money(h, required, default)).fn
 
-    def fn(raw):
+    __slots__ = ()
+
+    def __missing__(self, raw):
         if type(raw) is str and raw.isdigit() and raw.isascii() and len(raw) <= 60:
             value = Decimal(raw)
-            return _BAD if value >= v._MAX_YUAN else value.quantize(_CENT)
-        return reference(raw)
+            if value >= v._MAX_YUAN:
+                raise _Reject
+            value = value.quantize(_CENT)
+            if len(self) >= MEMO_MAX:
+                self.clear()
+            self[raw] = value
+            return value
+        return _Memo.__missing__(self, raw)
 
-    return _Memo(fn)
 
+def _money(sheet: str, h: str, required: bool, default: Decimal | None = _ZERO) -> _MoneyMemo:
+    return _MoneyMemo(_cell(sheet, h, lambda r: r.money(h, required, default)).fn)
+
+
+# Columns whose cells hardly repeat (户编号, names, ID, phone and account numbers) are not memoised:
+# their rules are restated as functions of the raw cell that raise _Reject for a cell with an
+# error. They begin with text.clean(raw), its first case (printable ASCII text needs only a
+# trim) written out, as they run for every row.
 
 def _text(required: bool, max_len: int):
-    """The rule of validation._Row.text(h, required, max_len) for a column whose cells hardly repeat,
-    without building a _Row per cell: the cell cleaned; empty is "" (an error when required);
-    longer than max_len is an error."""
+    """The rule of validation._Row.text(h, required, max_len), without building a _Row per cell:
+    the cell cleaned; empty is "" (an error when required); longer than max_len is an error."""
 
     def fn(raw):
-        s = clean(raw)
+        s = raw.strip(" ") if type(raw) is str and raw.isascii() and raw.isprintable() else clean(raw)
         if not s:
-            return _BAD if required else ""
-        return _BAD if len(s) > max_len else s
+            if required:
+                raise _Reject
+            return ""
+        if len(s) > max_len:
+            raise _Reject
+        return s
 
-    return _Direct(fn)
+    return fn
+
+
+class _Plan:
+    """Columns read alike, in parse_*'s order: fields, their readers (a memo's __getitem__, or a
+    function) and their headers, so that read(raw.get) reads every cell at once and gives
+    {field: value} (or raises _Reject)."""
+
+    __slots__ = ("fields", "headers", "readers")
+
+    def __init__(self, columns):
+        self.fields, readers, self.headers = (tuple(x) for x in zip(*columns, strict=True))
+        self.readers = tuple(r.__getitem__ if isinstance(r, _Memo) else r for r in readers)
+
+    def read(self, g) -> dict:
+        return dict(zip(self.fields, map(call, self.readers, map(g, self.headers))))
 
 
 # --- sheet 户 -------------------------------------------------------------------------------------
@@ -137,16 +166,16 @@ class HouseholdParser:
         self.area_exists = area_exists
         H = v.HOUSEHOLD_SHEET
 
-        def m(h, read, memo=True):
-            return _cell(H, h, read, memo)
+        def m(h, read):
+            return _cell(H, h, read)
 
         self.number = _text(True, 40)
         self.kind = m("户类型", lambda r: r.enum("户类型", v._KINDS, default=c.HouseholdKind.REGISTERED))
         self.code = m("行政区划代码", self._code)
         self.group = m("村民小组", lambda r: r.text("村民小组", max_len=60))
         self.head_name = _text(True, 60)
-        self.head_id = _Direct(self._head_id)
-        self.phone = _Direct(self._phone)
+        self.head_id = self._head_id
+        self.phone = self._phone
         self.year_registered = m("识别年度", lambda r: r.integer("识别年度", 2013, 2030, True))
         self.attribute = m("贫困户属性", lambda r: r.enum("贫困户属性", v._ATTRIBUTES, True))
         self.main_cause = m("主要致贫原因", lambda r: r.enum("主要致贫原因", c.CAUSES, True))
@@ -162,19 +191,28 @@ class HouseholdParser:
         self.arable = _money(H, "耕地面积", False, None)
         self.forest = _money(H, "林地面积", False, None)
         self.bank_name = m("开户银行", lambda r: r.text("开户银行", max_len=100))
-        self.account = _Direct(self._account)
+        self.account = self._account
         self.areas: dict[str, bool] = {}
-        # the plain columns, (field, memo, header) in parse_household's order, between the special ones
-        self.plan_head = (("group", self.group, "村民小组"), ("head_name", self.head_name, "户主姓名"),
-                          ("head_id_number", self.head_id, "户主证件号码"), ("phone", self.phone, "联系电话"))
-        self.plan_registered = (("year_registered", self.year_registered, "识别年度"),
-                                ("attribute", self.attribute, "贫困户属性"),
-                                ("main_cause", self.main_cause, "主要致贫原因"))
-        self.plan_income = tuple((name, memo, _INCOME_HEADER[name]) for name, memo in self.incomes + self.spendings)
-        self.plan_tail = (*((name, memo, _BOOL_HEADER[name]) for name, memo in self.bools),
-                          ("housing_grade", self.grade, "住房安全等级"), ("arable_land", self.arable, "耕地面积"),
-                          ("forest_land", self.forest, "林地面积"), ("bank_name", self.bank_name, "开户银行"),
-                          ("bank_account", self.account, "银行账号"))
+        # the columns, (field, memo, header), in parse_household's order: every row's first ones,
+        # then those of 建档立卡户 only, the income record's, and every row's last ones
+        self.plan_head = _Plan((
+            ("number", self.number, "户编号"), ("kind", self.kind, "户类型"),
+            ("village_id", self.code, "行政区划代码"), ("group", self.group, "村民小组"),
+            ("head_name", self.head_name, "户主姓名"), ("head_id_number", self.head_id, "户主证件号码"),
+            ("phone", self.phone, "联系电话")))
+        self.plan_registered = _Plan((
+            ("year_registered", self.year_registered, "识别年度"), ("attribute", self.attribute, "贫困户属性"),
+            ("main_cause", self.main_cause, "主要致贫原因"), ("other_causes", self.others, "其他致贫原因"),
+            ("status", self.status, "脱贫状态"), ("exit_year", self.exit_year, "脱贫年度")))
+        self.plan_income = _Plan((
+            ("year", self.income_year, "收入年度"),
+            *((name, memo, _INCOME_HEADER[name]) for name, memo in self.incomes + self.spendings),
+            ("risks", self.risks, "风险类型")))
+        self.plan_tail = _Plan((
+            *((name, memo, _BOOL_HEADER[name]) for name, memo in self.bools),
+            ("housing_grade", self.grade, "住房安全等级"), ("arable_land", self.arable, "耕地面积"),
+            ("forest_land", self.forest, "林地面积"), ("bank_name", self.bank_name, "开户银行"),
+            ("bank_account", self.account, "银行账号")))
 
     # cell rules that are more than one reader call: the same statements as parse_household
     @staticmethod
@@ -187,17 +225,24 @@ class HouseholdParser:
     # the cells of these columns hardly repeat: read directly (validation._Row.text's rule restated)
     @staticmethod
     def _head_id(raw):
-        return idcard.normalize(clean(raw)) or _BAD
+        s = raw.strip(" ") if type(raw) is str and raw.isascii() and raw.isprintable() else clean(raw)
+        if idn := idcard.normalize(s):
+            return idn
+        raise _Reject
 
     @staticmethod
     def _phone(raw):
-        phone = clean(raw)
+        phone = raw.strip(" ") if type(raw) is str and raw.isascii() and raw.isprintable() else clean(raw)
         if phone:
+            if phone.isdigit() and phone.isascii():  # as digits_only() leaves it
+                if not 7 <= len(phone) <= 12:
+                    raise _Reject
+                return phone
             if len(phone) > 30:
-                return _BAD
+                raise _Reject
             phone = digits_only(phone)
             if not (phone.isdigit() and 7 <= len(phone) <= 12):
-                return _BAD
+                raise _Reject
         return phone
 
     @staticmethod
@@ -221,13 +266,17 @@ class HouseholdParser:
 
     @staticmethod
     def _account(raw):
-        account = clean(raw)
+        account = raw.strip(" ") if type(raw) is str and raw.isascii() and raw.isprintable() else clean(raw)
         if account:
+            if account.isdigit() and account.isascii():  # as digits_only() leaves it
+                if not 10 <= len(account) <= 25:
+                    raise _Reject
+                return account
             if len(account) > 40:
-                return _BAD
+                raise _Reject
             account = digits_only(account)
             if not (account.isdigit() and 10 <= len(account) <= 25):
-                return _BAD
+                raise _Reject
         return account
 
     def _area_ok(self, code: str) -> bool:
@@ -240,69 +289,41 @@ class HouseholdParser:
                 self.areas.clear()
         return known
 
-    def fast(self, raw: dict) -> dict | None:
-        """The parsed fields of a row without any error, or None (then ask the reference)."""
+    def _fast(self, raw: dict) -> dict:
+        """The parsed fields of a row without any error; _Reject (then ask the reference)."""
         g = raw.get
-        f: dict = {}
-        if (x := self.number[g("户编号")]) is _BAD:
-            return None
-        f["number"] = x
-        if (kind := self.kind[g("户类型")]) is _BAD:
-            return None
-        f["kind"] = kind
-        if (code := self.code[g("行政区划代码")]) is _BAD or not self._area_ok(code):
-            return None
-        f["village_id"] = code
-        for name, memo, h in self.plan_head:
-            if (x := memo[g(h)]) is _BAD:
-                return None
-            f[name] = x
-        if kind != c.HouseholdKind.ORDINARY:
-            for name, memo, h in self.plan_registered:
-                if (x := memo[g(h)]) is _BAD:
-                    return None
-                f[name] = x
-            if (x := self.others[g("其他致贫原因")]) is _BAD:
-                return None
-            f["other_causes"] = list(x)
-            if (status := self.status[g("脱贫状态")]) is _BAD:
-                return None
-            f["status"] = status
-            if (exit_year := self.exit_year[g("脱贫年度")]) is _BAD:
-                return None
+        f = self.plan_head.read(g)
+        if not self._area_ok(f["village_id"]):
+            raise _Reject
+        if f["kind"] != c.HouseholdKind.ORDINARY:
+            f.update(self.plan_registered.read(g))
+            f["other_causes"] = list(f["other_causes"])
+            status, exit_year = f["status"], f["exit_year"]
             # exit_year is None exactly when the cell is empty (a non-empty cell reads as a number or errs)
             if status == c.Status.EXITED and exit_year is None:
-                return None
+                raise _Reject
             if status and status != c.Status.EXITED and exit_year is not None:
-                return None
-            f["exit_year"] = exit_year
+                raise _Reject
         else:
             f.update(year_registered=None, attribute="", main_cause="", other_causes=[], status="", exit_year=None)
-        if (year := self.income_year[g("收入年度")]) is _BAD:
-            return None
-        income: dict = {"year": year}
-        for name, memo, h in self.plan_income:
-            if (x := memo[g(h)]) is _BAD:
-                return None
-            income[name] = x
-        if (x := self.risks[g("风险类型")]) is _BAD:
-            return None
-        income["risks"] = list(x)
+        income = self.plan_income.read(g)
+        income["risks"] = list(income["risks"])
         f["income"] = income
-        for name, memo, h in self.plan_tail:
-            if (x := memo[g(h)]) is _BAD:
-                return None
-            f[name] = x
+        f.update(self.plan_tail.read(g))
         return f
+
+    def fast(self, raw: dict) -> dict | None:
+        """The parsed fields of a row without any error, or None (then ask the reference)."""
+        try:
+            return self._fast(raw)
+        except _Reject:
+            return None
 
     def parse(self, raw: dict, row: int | None = None) -> tuple[dict, list[v.RowError]]:
         try:
-            f = self.fast(raw)
-        except TypeError:  # an unhashable cell: the reference reads it
-            f = None
-        if f is not None:
-            return f, []
-        return v.parse_household(raw, row=row, area_exists=self.area_exists)
+            return self._fast(raw), []
+        except (_Reject, TypeError):  # TypeError: an unhashable cell; the reference reads it
+            return v.parse_household(raw, row=row, area_exists=self.area_exists)
 
 
 _INCOME_HEADER = {name: h for h, name in v.INCOME_FIELDS + v.SPENDING_FIELDS}
@@ -318,8 +339,8 @@ class MemberParser:
         self.today = today or dt.date.today()
         M = v.MEMBER_SHEET
 
-        def m(h, read, memo=True):
-            return _cell(M, h, read, memo)
+        def m(h, read):
+            return _cell(M, h, read)
 
         self.number = _text(True, 40)
         self.name = _text(True, 60)
@@ -335,61 +356,57 @@ class MemberParser:
                                           or c.MemberState.PRESENT))
         self.state_date = m("状态变更日期", lambda r: r.date("状态变更日期", E.E_NUMBER))
         self.ids = _Memo(self._id)
-        # the plain columns, (field, memo, header) in parse_member's order, between the special ones
-        self.plan_enums = tuple((name, memo, h) for (name, memo), (h, _, _) in zip(self.enums, v.MEMBER_ENUMS,
+        # the columns, (field, memo, header), in parse_member's order: from 与户主关系 to 劳动技能,
+        # then (after 性别 and 出生日期) from 民族 to 状态变更日期
+        self.plan_enums = _Plan((name, memo, h) for (name, memo), (h, _, _) in zip(self.enums, v.MEMBER_ENUMS,
                                                                                    strict=True))
-        self.plan_rest = (("ethnicity", self.ethnicity, "民族"),
-                          *((name, memo, _BOOL_HEADER[name]) for name, memo in self.bools),
-                          ("migrant_work", self.migrant_work, "务工状况"),
-                          ("migrant_months", self.migrant_months, "务工时间"))
+        self.plan_rest = _Plan((("ethnicity", self.ethnicity, "民族"),
+                                *((name, memo, _BOOL_HEADER[name]) for name, memo in self.bools),
+                                ("migrant_work", self.migrant_work, "务工状况"),
+                                ("migrant_months", self.migrant_months, "务工时间"),
+                                ("state", self.state, "成员状态"), ("state_date", self.state_date, "状态变更日期")))
 
     def _id(self, raw):
         """(ID number, its sex, its birth date, that date as YYYY-MM-DD) or _BAD."""
-        idn = idcard.normalize(clean(raw))
+        idn = idcard.normalize(raw.strip(" ") if type(raw) is str and raw.isascii() and raw.isprintable()
+                               else clean(raw))
         if not idn or idcard.validate(idn, today=self.today):
             return _BAD
         return idn, idcard.sex(idn), idcard.birth_date(idn), f"{idn[6:10]}-{idn[10:12]}-{idn[12:14]}"
 
-    def fast(self, raw: dict) -> dict | None:
+    def _fast(self, raw: dict) -> dict:
+        """The parsed fields of a row without any error; _Reject (then ask the reference)."""
         g = raw.get
-        if (number := self.number[g("户编号")]) is _BAD or (name := self.name[g("姓名")]) is _BAD:
-            return None
+        f: dict = {"household_number": self.number(g("户编号")), "name": self.name(g("姓名"))}
         # ID numbers are unique: read them directly rather than filling a memo
         idr = g("证件号码")
         got = self._id(idr) if type(idr) is str else self.ids[idr]
         if got is _BAD:
-            return None
+            raise _Reject
         idn, id_sex, id_born, id_born_text = got
-        f: dict = {"household_number": number, "name": name, "id_number": idn}
-        for fname, memo, h in self.plan_enums:
-            if (x := memo[g(h)]) is _BAD:
-                return None
-            f[fname] = x
-        if (sex := self.sex[g("性别")]) is _BAD or sex != id_sex:
-            return None
+        f["id_number"] = idn
+        f.update(self.plan_enums.read(g))
+        if (sex := self.sex[g("性别")]) != id_sex:
+            raise _Reject
         f["sex"] = sex
         # the usual 出生日期 is the ID's own date, as text: date() would read it as exactly id_born
-        if (b := g("出生日期")) != id_born_text and (
-                (born := self.born[b]) is _BAD or (born is not None and born != id_born)):
-            return None
+        if (b := g("出生日期")) != id_born_text and (born := self.born[b]) is not None and born != id_born:
+            raise _Reject
         f["birth_date"] = id_born
-        for fname, memo, h in self.plan_rest:
-            if (x := memo[g(h)]) is _BAD:
-                return None
-            f[fname] = x
-        if (state := self.state[g("成员状态")]) is _BAD:
-            return None
-        f["state"] = state
-        if (state_date := self.state_date[g("状态变更日期")]) is _BAD or (state_date and state == c.MemberState.PRESENT):
-            return None
-        f["state_date"] = state_date
+        f.update(self.plan_rest.read(g))
+        if f["state_date"] and f["state"] == c.MemberState.PRESENT:
+            raise _Reject
         return f
+
+    def fast(self, raw: dict) -> dict | None:
+        """The parsed fields of a row without any error, or None (then ask the reference)."""
+        try:
+            return self._fast(raw)
+        except _Reject:
+            return None
 
     def parse(self, raw: dict, row: int | None = None) -> tuple[dict, list[v.RowError]]:
         try:
-            f = self.fast(raw)
-        except TypeError:  # an unhashable cell: the reference reads it
-            f = None
-        if f is not None:
-            return f, []
-        return v.parse_member(raw, row=row, today=self.today)
+            return self._fast(raw), []
+        except (_Reject, TypeError):  # TypeError: an unhashable cell; the reference reads it
+            return v.parse_member(raw, row=row, today=self.today)
