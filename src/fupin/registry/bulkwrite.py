@@ -165,7 +165,19 @@ class Rows:
 # jsonb keeps the value, not the text: compact, unescaped UTF-8 is as good and much faster to make.
 # Values JSON cannot write itself (dates, Decimals) are written as audit.jsonable writes them, so a
 # dict of field values goes to COPY as it is, without first being copied into a jsonable dict.
-_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=audit.jsonable).encode
+# The C encoder is made once and called directly: JSONEncoder.encode makes a new one per value, which
+# costs as much as encoding a small dict. It keeps no record of the containers it is in (markers None),
+# so that a failed value leaves nothing behind for the next one; a circular value fails as deep recursion.
+_encoder = json.encoder.c_make_encoder and json.encoder.c_make_encoder(
+    None, audit.jsonable, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+
+
+def _json(value) -> str:
+    return "".join(_encoder(value, 0))
+
+
+if _encoder is None:  # no C accelerator
+    _json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=audit.jsonable).encode
 # COPY text format: values are joined with stand-ins that no cell can hold (clean() removes control
 # characters, JSON escapes them), and the whole batch is escaped at once instead of value by value.
 _SEP, _EOL, _NUL = "\x00", "\x01", "\x02"
