@@ -210,6 +210,11 @@ class _Scratch:
                 out += c.fetchall()
             return out
 
+    def execute(self, sql: str, params=()) -> None:
+        self.sync()
+        with self.conn.cursor() as c:
+            c.execute(sql, params)
+
     def fetch(self, sql: str, params=()) -> list[tuple]:
         self.sync()
         with self.conn.cursor() as c:
@@ -337,6 +342,11 @@ class _Importer:
             seqscan = self.scratch.fetch("SELECT current_setting('enable_seqscan')")[0][0]
             self.scratch.fetch("SELECT set_config('enable_seqscan', 'off', true)")
         if self.pg and not self.dry_run:
+            # Foreign keys are checked as each COPY ends instead of all at COMMIT: the same work
+            # for the server, but done while Python prepares the next batches rather than at the
+            # end, when there is nothing left to overlap it with (7 s of 1.5 million checks for
+            # 130,000 households). Every COPY is sent after those of the rows it refers to.
+            self.scratch.execute("SET CONSTRAINTS ALL IMMEDIATE")
             self.conn.ensure_connection()
             self.writer = CopyWriter(self.conn.connection)
         try:
@@ -356,6 +366,8 @@ class _Importer:
             self.scratch.drop()
             if seqscan is not None:
                 self.scratch.fetch("SELECT set_config('enable_seqscan', %s, true)", [seqscan])
+            if self.pg and not self.dry_run:
+                self.scratch.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's foreign keys are INITIALLY DEFERRED
         finally:
             if self.writer is not None:
                 self.writer.close(abandon=True)
