@@ -70,12 +70,15 @@ class SheetSource:
         width = len(self.headers) if len(index) == len(self.headers) else -1
         headers = self.headers
         for number, cells in self._rows():  # type: ignore[operator]
-            # most rows start with a non-blank 户编号; only the others need every cell looked at
-            if not (cells and _non_blank(cells[0])) and not any(_non_blank(c) for c in cells):
+            # most rows start with a non-blank 户编号 (letters or digits: clean() keeps them, so
+            # non-blank); only the others need every cell looked at
+            first = cells[0] if cells else None
+            if not (type(first) is str and first.isalnum()) and not _non_blank(first) \
+                    and not any(_non_blank(c) for c in cells):
                 continue
             n = len(cells)
             if n == width:
-                yield number, dict(zip(headers, cells, strict=True))
+                yield number, dict(zip(headers, cells))  # n == width: zip pairs them all
             else:
                 yield number, {h: (cells[i] if i < n else None) for i, h in index}
 
@@ -223,8 +226,7 @@ def csv_records(path: Path, encoding: str):
     with open(path, encoding=encoding, newline="") as fh:
         reader = csv.reader(fh)
         try:
-            for i, cells in enumerate(reader):
-                yield i + 1, cells
+            yield from enumerate(reader, 1)
         except csv.Error as exc:
             raise _file_error(f"{path.name} 第 {reader.line_num} 行无法解析：{exc} / {path.name} line "
                               f"{reader.line_num}: {exc}") from exc
@@ -243,8 +245,8 @@ def read_csv(path: Path, sheet: str) -> SheetSource:
 
     def data_rows():
         it = records()
-        next(it, None)
-        yield from it
+        next(it, None)  # the header record
+        return it
 
     src = SheetSource(sheet=sheet, path=path, headers=headers, _rows=data_rows,
                       total=max(0, _count_lines(path) - 1))
