@@ -142,19 +142,13 @@ def _text(required: bool, max_len: int):
     return fn
 
 
-class _Plan:
-    """Columns read alike, in parse_*'s order: fields, their readers (a memo's __getitem__, or a
-    function) and their headers, so that read(raw.get) reads every cell at once and gives
-    {field: value} (or raises _Reject)."""
-
-    __slots__ = ("fields", "headers", "readers")
-
-    def __init__(self, columns):
-        self.fields, readers, self.headers = (tuple(x) for x in zip(*columns, strict=True))
-        self.readers = tuple(r.__getitem__ if isinstance(r, _Memo) else r for r in readers)
-
-    def read(self, g) -> dict:
-        return dict(zip(self.fields, map(call, self.readers, map(g, self.headers))))
+def _plan(columns) -> tuple[tuple, tuple, tuple]:
+    """Columns read alike, (field, memo or function, header) in parse_*'s order, as (fields,
+    readers, headers): a row's cells are then read all at once, in C, as
+    zip(fields, map(call, readers, map(raw.get, headers))), which gives (field, value) pairs or
+    raises _Reject. A memo's reader is its __getitem__."""
+    fields, readers, headers = (tuple(x) for x in zip(*columns, strict=True))
+    return fields, tuple(r.__getitem__ if isinstance(r, _Memo) else r for r in readers), headers
 
 
 # --- sheet 户 -------------------------------------------------------------------------------------
@@ -195,20 +189,20 @@ class HouseholdParser:
         self.areas: dict[str, bool] = {}
         # the columns, (field, memo, header), in parse_household's order: every row's first ones,
         # then those of 建档立卡户 only, the income record's, and every row's last ones
-        self.plan_head = _Plan((
+        self.plan_head = _plan((
             ("number", self.number, "户编号"), ("kind", self.kind, "户类型"),
             ("village_id", self.code, "行政区划代码"), ("group", self.group, "村民小组"),
             ("head_name", self.head_name, "户主姓名"), ("head_id_number", self.head_id, "户主证件号码"),
             ("phone", self.phone, "联系电话")))
-        self.plan_registered = _Plan((
+        self.plan_registered = _plan((
             ("year_registered", self.year_registered, "识别年度"), ("attribute", self.attribute, "贫困户属性"),
             ("main_cause", self.main_cause, "主要致贫原因"), ("other_causes", self.others, "其他致贫原因"),
             ("status", self.status, "脱贫状态"), ("exit_year", self.exit_year, "脱贫年度")))
-        self.plan_income = _Plan((
+        self.plan_income = _plan((
             ("year", self.income_year, "收入年度"),
             *((name, memo, _INCOME_HEADER[name]) for name, memo in self.incomes + self.spendings),
             ("risks", self.risks, "风险类型")))
-        self.plan_tail = _Plan((
+        self.plan_tail = _plan((
             *((name, memo, _BOOL_HEADER[name]) for name, memo in self.bools),
             ("housing_grade", self.grade, "住房安全等级"), ("arable_land", self.arable, "耕地面积"),
             ("forest_land", self.forest, "林地面积"), ("bank_name", self.bank_name, "开户银行"),
@@ -292,11 +286,13 @@ class HouseholdParser:
     def _fast(self, raw: dict) -> dict:
         """The parsed fields of a row without any error; _Reject (then ask the reference)."""
         g = raw.get
-        f = self.plan_head.read(g)
-        if not self._area_ok(f["village_id"]):
+        fields, readers, headers = self.plan_head
+        f = dict(zip(fields, map(call, readers, map(g, headers))))
+        if not (self.areas.get(code := f["village_id"]) or self._area_ok(code)):
             raise _Reject
         if f["kind"] != c.HouseholdKind.ORDINARY:
-            f.update(self.plan_registered.read(g))
+            fields, readers, headers = self.plan_registered
+            f.update(zip(fields, map(call, readers, map(g, headers))))
             f["other_causes"] = list(f["other_causes"])
             status, exit_year = f["status"], f["exit_year"]
             # exit_year is None exactly when the cell is empty (a non-empty cell reads as a number or errs)
@@ -306,10 +302,12 @@ class HouseholdParser:
                 raise _Reject
         else:
             f.update(year_registered=None, attribute="", main_cause="", other_causes=[], status="", exit_year=None)
-        income = self.plan_income.read(g)
+        fields, readers, headers = self.plan_income
+        income = dict(zip(fields, map(call, readers, map(g, headers))))
         income["risks"] = list(income["risks"])
         f["income"] = income
-        f.update(self.plan_tail.read(g))
+        fields, readers, headers = self.plan_tail
+        f.update(zip(fields, map(call, readers, map(g, headers))))
         return f
 
     def fast(self, raw: dict) -> dict | None:
@@ -358,9 +356,9 @@ class MemberParser:
         self.ids = _Memo(self._id)
         # the columns, (field, memo, header), in parse_member's order: from 与户主关系 to 劳动技能,
         # then (after 性别 and 出生日期) from 民族 to 状态变更日期
-        self.plan_enums = _Plan((name, memo, h) for (name, memo), (h, _, _) in zip(self.enums, v.MEMBER_ENUMS,
+        self.plan_enums = _plan((name, memo, h) for (name, memo), (h, _, _) in zip(self.enums, v.MEMBER_ENUMS,
                                                                                    strict=True))
-        self.plan_rest = _Plan((("ethnicity", self.ethnicity, "民族"),
+        self.plan_rest = _plan((("ethnicity", self.ethnicity, "民族"),
                                 *((name, memo, _BOOL_HEADER[name]) for name, memo in self.bools),
                                 ("migrant_work", self.migrant_work, "务工状况"),
                                 ("migrant_months", self.migrant_months, "务工时间"),
@@ -385,7 +383,8 @@ class MemberParser:
             raise _Reject
         idn, id_sex, id_born, id_born_text = got
         f["id_number"] = idn
-        f.update(self.plan_enums.read(g))
+        fields, readers, headers = self.plan_enums
+        f.update(zip(fields, map(call, readers, map(g, headers))))
         if (sex := self.sex[g("性别")]) != id_sex:
             raise _Reject
         f["sex"] = sex
@@ -393,7 +392,8 @@ class MemberParser:
         if (b := g("出生日期")) != id_born_text and (born := self.born[b]) is not None and born != id_born:
             raise _Reject
         f["birth_date"] = id_born
-        f.update(self.plan_rest.read(g))
+        fields, readers, headers = self.plan_rest
+        f.update(zip(fields, map(call, readers, map(g, headers))))
         if f["state_date"] and f["state"] == c.MemberState.PRESENT:
             raise _Reject
         return f
