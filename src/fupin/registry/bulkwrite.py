@@ -8,11 +8,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import json
 import operator
 import queue
 import threading
 
+import orjson
 from django.db import connections, models, router
 
 from fupin.core import audit
@@ -165,19 +168,33 @@ class Rows:
 # jsonb keeps the value, not the text: compact, unescaped UTF-8 is as good and much faster to make.
 # Values JSON cannot write itself (dates, Decimals) are written as audit.jsonable writes them, so a
 # dict of field values goes to COPY as it is, without first being copied into a jsonable dict.
-# The C encoder is made once and called directly: JSONEncoder.encode makes a new one per value, which
-# costs as much as encoding a small dict. It keeps no record of the containers it is in (markers None),
-# so that a failed value leaves nothing behind for the next one; a circular value fails as deep recursion.
+# orjson writes it (dates too are handed to audit.jsonable, not written by orjson's own rules); what
+# orjson refuses (an int beyond 64 bits, a key that is not a str, …) goes to the standard library's C
+# encoder, made once and called directly (JSONEncoder.encode makes a new one per value). That one keeps
+# no record of the containers it is in (markers None), so that a failed value leaves nothing behind
+# for the next one; a circular value fails as deep recursion.
 _encoder = json.encoder.c_make_encoder and json.encoder.c_make_encoder(
     None, audit.jsonable, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+_std_json = (lambda value: "".join(_encoder(value, 0))) if _encoder is not None else (  # no C accelerator
+    json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=audit.jsonable).encode)
 
 
-def _json(value) -> str:
-    return "".join(_encoder(value, 0))
+# audit.jsonable for the values orjson hands over, the common types found without its isinstance chain
+_JSONABLE = {decimal.Decimal: str, dt.date: dt.date.isoformat, dt.datetime: dt.datetime.isoformat}
 
 
-if _encoder is None:  # no C accelerator
-    _json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=audit.jsonable).encode
+def _default(value, get=_JSONABLE.get, jsonable=audit.jsonable):
+    f = get(value.__class__)
+    return jsonable(value) if f is None else f(value)
+
+
+def _json(value, dumps=orjson.dumps, default=_default, option=orjson.OPT_PASSTHROUGH_DATETIME) -> str:
+    try:
+        return dumps(value, default, option).decode()
+    except orjson.JSONEncodeError:
+        return _std_json(value)
+
+
 # COPY text format: values are joined with stand-ins that no cell can hold (clean() removes control
 # characters, JSON escapes them), and the whole batch is escaped at once instead of value by value.
 _SEP, _EOL, _NUL = "\x00", "\x01", "\x02"
