@@ -38,3 +38,14 @@ def test_birth_dates_agree(idn, born):
     parser = MemberParser(today=TODAY)
     for _ in range(2):
         assert parser.parse(raw, 5) == v.parse_member(raw, row=5, today=TODAY)
+
+
+def test_amounts_agree_once_the_money_memo_is_full(monkeypatch):
+    from fupin.registry import fast_validation
+
+    monkeypatch.setattr(fast_validation, "MONEY_MEMO_MAX", 2)
+    parser = HouseholdParser(area_exists=area_exists)
+    for amount in [*AMOUNTS, "12", "12.5", "13", "12", "12.5", 12.0, "999999999", "12"]:
+        raw = {**_BASE_HH, "工资性收入": amount, "合规自付医疗支出": amount}
+        assert parser.parse(raw, 3) == v.parse_household(raw, row=3, area_exists=area_exists), amount
+    assert len(parser.incomes[0][1]) == 2

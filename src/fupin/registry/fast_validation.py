@@ -9,8 +9,11 @@ errors — more cheaply:
   years, amounts, dates), so each distinct raw cell is run once through validation's own cell
   reader (validation._Row: text / enum / boolean / integer / money / date, with the arguments
   parse_* passes for that column) and its result is remembered. The memo is bounded (cleared when
-  it grows past MEMO_MAX entries), so memory does not grow with the file.
-* Two kinds of cell are too varied for a memo to help, and common enough to be read here without
+  it grows past MEMO_MAX entries; a money column's keeps its first MONEY_MEMO_MAX amounts), so
+  memory does not grow with the file.
+* Columns whose cells hardly repeat (户编号, names, ID, phone and account numbers) are not
+  memoised: their rules (text(), plus the ID, phone and account checks) are restated below.
+* Two kinds of cell are too varied for a memo alone, and common enough to be read here without
   a _Row: an amount of plain ASCII digits (money(): Decimal to cents, an error from 10^9 on), and
   a 出生日期 that is exactly the birth date of the row's (valid) ID number written YYYY-MM-DD.
   Any other cell of those columns still goes to validation's reader.
@@ -40,6 +43,7 @@ from fupin.registry import choices as c
 from fupin.registry import validation as v
 
 MEMO_MAX = 4096  # distinct cells remembered per column before the memo is emptied (bounded memory)
+MONEY_MEMO_MAX = 16384  # distinct amounts (text cells) remembered per money column (then no more)
 _BAD = object()  # what a cell rule returns for a cell with an error
 
 
@@ -99,21 +103,28 @@ class _MoneyMemo(_Memo):
     """validation._Row.money(h, required, default) for one column, memoised. A cell of plain ASCII
     digits, the usual amount, is read here: clean() leaves it as it is, parse_number() too, and
     money() then gives Decimal(cell) to cents, or an error when it is 10^9 or more (or, as text,
-    longer than 60 characters). Every other cell goes to money() itself."""
+    longer than 60 characters). Every other cell goes to money() itself.
+
+    Amounts are many (tens of thousands of distinct incomes in a city's file), so the first
+    MONEY_MEMO_MAX text cells without an error are remembered and later new ones are read
+    without being remembered: emptying the memo when full, as _Memo does, would keep dropping
+    the common amounts too. Cells that are not text are remembered aside as in _Memo."""
 
     __slots__ = ()
 
     def __missing__(self, raw):
-        if type(raw) is str and raw.isdigit() and raw.isascii() and len(raw) <= 60:
+        if type(raw) is not str:
+            return _Memo.__missing__(self, raw)
+        if raw.isdigit() and raw.isascii() and len(raw) <= 60:
             value = Decimal(raw)
             if value >= v._MAX_YUAN:
                 raise _Reject
             value = value.quantize(_CENT)
-            if len(self) >= MEMO_MAX:
-                self.clear()
+        elif (value := self.fn(raw)) is _BAD:
+            raise _Reject
+        if len(self) < MONEY_MEMO_MAX:
             self[raw] = value
-            return value
-        return _Memo.__missing__(self, raw)
+        return value
 
 
 def _money(sheet: str, h: str, required: bool, default: Decimal | None = _ZERO) -> _MoneyMemo:
