@@ -48,6 +48,8 @@ _CHARS = "0123456789X" * 4 + "x٣٤\n Y０"  # mostly ASCII digits; some Arabic-
 @example("4310021975081431X3")
 def test_validate_and_birth_date_agree_with_the_general_rule(idn):
     assert idcard.validate(idn, today=TODAY) == general_validate(idn, TODAY)
+    code = general_validate(idn, TODAY)
+    assert idcard.check(idn, today=TODAY) == (code, None if code else general_birth_date(idn))
     assert idcard.birth_date(idn) == general_birth_date(idn)
     assert idcard.birth_date(idn) == general_birth_date(idn)  # now remembered
 

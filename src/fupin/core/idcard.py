@@ -67,22 +67,25 @@ def validate(idn: str, *, today: dt.date | None = None) -> str | None:
 
     `idn` must already be normalised.
     """
+    return check(idn, today=today)[0]
+
+
+def check(idn: str, *, today: dt.date | None = None) -> tuple[str | None, dt.date | None]:
+    """(validate's answer, the birth date when the number is valid else None), for callers that
+    need both (the importer, 400,000 numbers) without reading the date twice."""
     if len(idn) == 18 and idn.isascii() and idn[17] in _LAST and idn[:17].isdigit():
         # the usual number, 17 ASCII digits and a digit or X: the same checks, cheaper
         if CHECK[sum(map(getitem, _TERMS, idn)) % 11] != idn[17]:  # map stops after the 17 weights
-            return "E_ID_CHECKSUM"
-        born = birth_date(idn)
-        if born is None or born > (today or dt.date.today()):
-            return "E_ID_BIRTHDATE"
-        return None
-    if not _FORMAT.match(idn):
-        return "E_ID_FORMAT"
-    if check_char(idn[:17]) != idn[17]:
-        return "E_ID_CHECKSUM"
+            return "E_ID_CHECKSUM", None
+    else:
+        if not _FORMAT.match(idn):
+            return "E_ID_FORMAT", None
+        if check_char(idn[:17]) != idn[17]:
+            return "E_ID_CHECKSUM", None
     born = birth_date(idn)
     if born is None or born > (today or dt.date.today()):
-        return "E_ID_BIRTHDATE"
-    return None
+        return "E_ID_BIRTHDATE", None
+    return None, born
 
 
 def make(prefix6: str, born: dt.date, seq3: int) -> str:

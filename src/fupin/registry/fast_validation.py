@@ -379,9 +379,12 @@ class MemberParser:
         """(ID number, its sex, its birth date, that date as YYYY-MM-DD) or _BAD."""
         idn = idcard.normalize(raw.strip(" ") if type(raw) is str and raw.isascii() and raw.isprintable()
                                else clean(raw))
-        if not idn or idcard.validate(idn, today=self.today):
+        if not idn:
             return _BAD
-        return idn, idcard.sex(idn), idcard.birth_date(idn), f"{idn[6:10]}-{idn[10:12]}-{idn[12:14]}"
+        code, born = idcard.check(idn, today=self.today)
+        if code:
+            return _BAD
+        return idn, idcard.sex(idn), born, f"{idn[6:10]}-{idn[10:12]}-{idn[12:14]}"
 
     def _fast(self, raw: dict) -> dict:
         """The parsed fields of a row without any error; _Reject (then ask the reference)."""
