@@ -27,11 +27,12 @@ class Rows:
 
     Every concrete field is written, taking the field's default when a row does not give it, so a
     column added to a model later with a default keeps working. PostgreSQL gets COPY in its text
-    format, each column formatted by a function chosen once from the field's type (JSON as
-    json.dumps, dates ISO with time zone, booleans t/f); other databases get executemany with
-    values prepared as the ORM prepares them (Field.get_db_prep_save). With a `writer`, the COPY
-    is handed to it (sent by its thread) instead of being sent here. `with_pk`: rows carry their
-    own primary key (taken from the table's sequence beforehand)."""
+    format, written by a function compiled once per shape of row (_compile_copy) that formats each
+    column by its field's type (JSON by _json, dates ISO with time zone, booleans t/f); other
+    databases get executemany with values prepared as the ORM prepares them
+    (Field.get_db_prep_save). With a `writer`, the COPY is handed to it (sent by its thread)
+    instead of being sent here. `with_pk`: rows carry their own primary key (taken from the
+    table's sequence beforehand)."""
 
     _CONVERT = (models.JSONField, models.DateField, models.DecimalField)  # DateTimeField is a DateField
 
