@@ -127,10 +127,20 @@ class _Scratch:
       first occurrence of its ID number in the file).
     - chg: what changed in each updated household (for its timeline event).
 
-    They live in the import's transaction and are dropped at its end."""
+    On PostgreSQL they live on a SECOND connection of their own (autocommit, closed at the end;
+    a killed process takes them with it), not in the import's transaction: they hold nothing the
+    registry keeps, and on the import's own connection each of their reads and writes waited
+    behind the COPY of an earlier batch (psycopg serialises one connection), ~30 s of waiting
+    for 130,000 households. Nothing here reads the registry, which stays on the import's
+    connection (it may see rows of an enclosing transaction that another connection cannot).
+    Elsewhere (SQLite: one writer) they are temporary tables on the import's connection.
+    Sequence numbers (`nextval`, not transactional) are also taken here, and, when the import's
+    transaction is the outermost one (the command, a job), the look-ups of the registry that
+    need no lock (see _Importer.side_reads)."""
 
     def __init__(self, conn):
-        self.conn, self.pg = conn, conn.vendor == "postgresql"
+        self.main, self.pg = conn, conn.vendor == "postgresql"
+        self.side = None  # PostgreSQL: the scratch tables' own connection (psycopg), from create()
         n = f"{os.getpid()}_{next(_SCRATCH_SEQ)}"
         self.hh, self.m, self.chg = f"fupin_imp_hh_{n}", f"fupin_imp_m_{n}", f"fupin_imp_chg_{n}"
         self.seq = 0
@@ -138,8 +148,18 @@ class _Scratch:
         self._changes: list[tuple] = []
         self._pending: list[tuple[str, str, list[tuple]]] = []
 
+    def _cursor(self):
+        return self.side.cursor() if self.side is not None else self.main.cursor()
+
     def create(self) -> None:
-        with self.conn.cursor() as c:
+        if self.pg:
+            self.main.ensure_connection()
+            self.side = self.main.get_new_connection(self.main.get_connection_params())
+            self.side.autocommit = True
+        with self._cursor() as c:
+            if self.pg:
+                # No statistics on tables made a moment ago: prefer their indexes (see _Importer.run).
+                c.execute("SET enable_seqscan = off")
             c.execute(f"CREATE TEMP TABLE {self.hh} (seq integer PRIMARY KEY, number text NOT NULL UNIQUE, "
                       "row integer, pk bigint, village text, head_name text, head_id text, in_sheet boolean, "
                       "created boolean)")
@@ -150,14 +170,19 @@ class _Scratch:
             c.execute(f"CREATE TEMP TABLE {self.chg} (seq integer, number text, note text)")
 
     def drop(self) -> None:
+        """Drop the tables (and close their connection); safe to call twice and after a failure."""
         self._pending = []
-        with self.conn.cursor() as c:
+        if self.side is not None:
+            side, self.side = self.side, None
+            side.close()  # temporary tables go with their session
+            return
+        with self.main.cursor() as c:
             for t in (self.hh, self.m, self.chg):
                 c.execute(f"DROP TABLE IF EXISTS {t}")
 
     def insert(self, table: str, columns: str, rows: list[tuple]) -> None:
-        """Queue rows for a scratch table; they are sent just before the next read (sync), so that a
-        batch's writes to the database come together with its reads (see CopyWriter)."""
+        """Queue rows for a scratch table; they are sent just before the next read (sync), so that
+        they go in one round trip with it."""
         if rows:
             self._pending.append((table, columns, rows))
 
@@ -167,9 +192,9 @@ class _Scratch:
             self._send(table, columns, rows)
 
     def _send(self, table: str, columns: str, rows: list[tuple]) -> None:
-        with self.conn.cursor() as c:
+        with self._cursor() as c:
             if self.pg:
-                with c.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                with c.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                     for r in rows:
                         copy.write_row(r)
             else:
@@ -199,7 +224,7 @@ class _Scratch:
         if not values:
             return []
         self.sync()
-        with self.conn.cursor() as c:
+        with self._cursor() as c:
             if self.pg:
                 c.execute(sql.format(**{"in": "= ANY(%s)"}), [*extra, values])
                 return c.fetchall()
@@ -210,16 +235,16 @@ class _Scratch:
                 out += c.fetchall()
             return out
 
-    def execute(self, sql: str, params=()) -> None:
-        self.sync()
-        with self.conn.cursor() as c:
-            c.execute(sql, params)
-
     def fetch(self, sql: str, params=()) -> list[tuple]:
         self.sync()
-        with self.conn.cursor() as c:
+        with self._cursor() as c:
             c.execute(sql, params)
             return c.fetchall()
+
+    def active_holders(self, ids: list[str]) -> dict[str, tuple[int, str]]:
+        """selectors.active_holders on this connection (PostgreSQL only)."""
+        with self._cursor() as c:
+            return active_holders(ids, cursor=c)
 
 
 _initials_memo: dict[str, str] = {}
@@ -280,6 +305,13 @@ class _Importer:
         self.hp = HouseholdParser(area_exists=self.area_ok)
         self.mp = MemberParser()
         self.writer: CopyWriter | None = None
+        # Look-ups of the registry that take no lock go to the scratch tables' connection when the
+        # import's transaction is the outermost one: they then need not wait behind the COPYs on the
+        # import's own connection. Inside an enclosing transaction (which may hold registry rows of
+        # its own that another connection cannot see) they stay on the import's connection.
+        # Either way they cannot see this import's own new rows, and need not: the file's repeats
+        # are found in the scratch tables. Set by import_registry.
+        self.side_reads = False
         self.missing_reported: set[str] = set()
         # An audit row's `after` of field values: on PostgreSQL the COPY's JSON encoder converts the
         # values (see bulkwrite._json); elsewhere the ORM's JSONField needs them jsonable first.
@@ -324,6 +356,12 @@ class _Importer:
             known = self.area_cache.setdefault(code, False)
         return known
 
+    def _main(self, sql: str, params=()) -> list[tuple]:
+        """A statement on the import's own connection (inside its transaction)."""
+        with self.conn.cursor() as c:
+            c.execute(sql, params)
+            return c.fetchall() if c.description else []
+
     # -- the pass --------------------------------------------------------------------------------
     def run(self) -> None:
         header_errors = self.hh_src.header_errors() + self.m_src.header_errors()
@@ -332,24 +370,24 @@ class _Importer:
             # A missing required column makes the whole file unusable; row errors would only be noise.
             self.errors += header_errors
             return
-        self.scratch.create()
         seqscan = None
         if self.pg:
             # The registry and scratch tables grow inside this transaction, where nothing has statistics
             # about them: the planner takes them for small and answers each batch's look-ups (by ID
             # number, by 户编号) with a sequential scan, so every batch costs more than the one before.
             # Every look-up here has an index; for this transaction only, prefer it.
-            seqscan = self.scratch.fetch("SELECT current_setting('enable_seqscan')")[0][0]
-            self.scratch.fetch("SELECT set_config('enable_seqscan', 'off', true)")
+            seqscan = self._main("SELECT current_setting('enable_seqscan')")[0][0]
+            self._main("SELECT set_config('enable_seqscan', 'off', true)")
         if self.pg and not self.dry_run:
             # Foreign keys are checked as each COPY ends instead of all at COMMIT: the same work
             # for the server, but done while Python prepares the next batches rather than at the
             # end, when there is nothing left to overlap it with (7 s of 1.5 million checks for
             # 130,000 households). Every COPY is sent after those of the rows it refers to.
-            self.scratch.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            self._main("SET CONSTRAINTS ALL IMMEDIATE")
             self.conn.ensure_connection()
             self.writer = CopyWriter(self.conn.connection)
         try:
+            self.scratch.create()
             self.rows_hh = Rows(Household, self.writer, with_pk=self.pg)
             self.rows_inc, self.rows_m = Rows(IncomeRecord, self.writer), Rows(Member, self.writer)
             self.rows_audit, self.rows_event = Rows(audit.AuditEntry, self.writer), Rows(HouseholdEvent, self.writer)
@@ -363,14 +401,14 @@ class _Importer:
             self._counts()
             if self.writer is not None:
                 self.writer.close()
-            self.scratch.drop()
             if seqscan is not None:
-                self.scratch.fetch("SELECT set_config('enable_seqscan', %s, true)", [seqscan])
+                self._main("SELECT set_config('enable_seqscan', %s, true)", [seqscan])
             if self.pg and not self.dry_run:
-                self.scratch.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's foreign keys are INITIALLY DEFERRED
+                self._main("SET CONSTRAINTS ALL DEFERRED")  # Django's foreign keys are INITIALLY DEFERRED
         finally:
             if self.writer is not None:
                 self.writer.close(abandon=True)
+            self.scratch.drop()
         order = {v.HOUSEHOLD_SHEET: 0, v.MEMBER_SHEET: 1}
         self.errors.sort(key=lambda e: (order.get(e.sheet, 2), e.row or 0))
 
@@ -428,7 +466,13 @@ class _Importer:
                 continue
             here[number] = row
             keep.append((row, f, ok))
-        qs = Household.objects.filter(number__in=[f["number"] for _, f, _ in keep])
+        candidates = [f["number"] for _, f, _ in keep]
+        if self.side_reads and candidates:
+            # which numbers are taken, asked without waiting for the import's connection; only those
+            # are then read (and locked) in the import's transaction
+            candidates = [r[0] for r in s.fetch_in(
+                f"SELECT number FROM {Household._meta.db_table} WHERE number {{in}}", candidates)]
+        qs = Household.objects.filter(number__in=candidates) if candidates else Household.objects.none()
         if not self.dry_run and not self.errors:
             qs = qs.select_for_update()
         existing: dict[str, Household] = {}
@@ -585,8 +629,13 @@ class _Importer:
         unsheeted = [n for n in numbers if n not in info]
         if unsheeted:
             found = {}
-            for number, pk, village, head_name in Household.objects.filter(number__in=unsheeted).values_list(
-                    "number", "pk", "village_id", "head_name"):
+            if self.side_reads:
+                stored = s.fetch_in(f"SELECT number, id, village_id, head_name FROM {Household._meta.db_table} "
+                                    "WHERE number {in}", unsheeted)
+            else:
+                stored = Household.objects.filter(number__in=unsheeted).values_list("number", "pk", "village_id",
+                                                                                    "head_name")
+            for number, pk, village, head_name in stored:
                 if in_scope(self.actor, village):
                     found[number] = (pk, village, head_name)
             rows = []
@@ -599,7 +648,8 @@ class _Importer:
         active = [(p[1]["id_number"], p[0], p[1]["household_number"]) for p in parsed
                   if p[3] and p[1]["household_number"] and p[1]["state"] == PRESENT]
         if active:
-            holders = active_holders([idn for idn, _, _ in active])
+            ids = [idn for idn, _, _ in active]
+            holders = s.active_holders(ids) if self.side_reads else active_holders(ids)
             for idn, row, number in active:
                 held = holders.get(idn)
                 if held is not None and held[1] != number:
@@ -699,12 +749,14 @@ class _Importer:
             # A household this import creates has no stored member that is not in the file.
             pks = [r[3] for r in chunk if r[3] is not None and not r[7]]
             if pks:
-                table = Member._meta.db_table
-                for hid, idn, name, relation, state in s.fetch_in(
-                        f"SELECT household_id, id_number, name, relation, state FROM {table} mm "
-                        f"WHERE household_id {{in}} AND NOT EXISTS "
-                        f"(SELECT 1 FROM {s.m} f WHERE f.id_number = mm.id_number) ORDER BY household_id, id", pks):
-                    kept.setdefault(hid, []).append((name, idn, relation, state))
+                # the registry on the import's connection, the file's ID numbers from the scratch tables
+                stored = list(Member.objects.filter(household_id__in=pks).order_by("household_id", "id").values_list(
+                    "household_id", "id_number", "name", "relation", "state"))
+                in_file = {r[0] for r in s.fetch_in(f"SELECT DISTINCT id_number FROM {s.m} WHERE id_number {{in}}",
+                                                    {x[1] for x in stored})}
+                for hid, idn, name, relation, state in stored:
+                    if idn not in in_file:
+                        kept.setdefault(hid, []).append((name, idn, relation, state))
             for _seq, number, hh_row, pk, head_name, head_id, in_sheet, _created in chunk:
                 if pk is None and not in_sheet:
                     continue  # unknown household, already reported
@@ -820,6 +872,7 @@ def import_registry(*, actor, xlsx: Path | None = None, households: Path | None 
     job_id = job.pk if job is not None else ctx.get("job_id")
     with audit.audit_context(ip=ctx.get("ip", ""), job_id=job_id, source=ctx.get("source", "") or "import"):
         imp = _Importer(actor, hh_src, m_src, dry_run, job, progress)
+        imp.side_reads = imp.pg and not transaction.get_connection(imp.conn.alias).in_atomic_block
         with transaction.atomic(using=imp.conn.alias):
             imp.run()
             if dry_run or imp.errors:

@@ -72,33 +72,40 @@ def access_household_by_number(user, number: str, *, write: bool = False) -> Hou
     return access_household(user, h.pk, write=write)
 
 
-def active_holders(id_numbers) -> dict[str, tuple[int, str]]:
+def active_holders(id_numbers, *, cursor=None) -> dict[str, tuple[int, str]]:
     """{id_number: (household pk, 户编号)} for people who are active (在户) members anywhere.
 
     Deliberately unscoped: one person is in one household in the whole registry (domain.md 4).
     PostgreSQL gets the numbers as ONE array parameter (an import asks for thousands at a time:
     an IN list of that many parameters costs more to compile and plan than to answer); other
-    databases get IN lists of at most 900 (SQLite's limit on parameters).
+    databases get IN lists of at most 900 (SQLite's limit on parameters). `cursor`: a PostgreSQL
+    cursor to ask on instead of the default connection (the importer's second connection).
     """
-    out: dict[str, tuple[int, str]] = {}
     ids = list(id_numbers)
     if not ids:
-        return out
+        return {}
+    if cursor is not None:
+        return _active_holders_pg(cursor, ids)
     conn = connections[router.db_for_read(Member)]
     if conn.vendor == "postgresql":
-        # "= ANY(array)": an index condition on the partial unique index of active people, whatever
-        # the planner believes about the table's size (an import's transaction has no statistics)
-        m, h = Member._meta.db_table, Household._meta.db_table
-        with conn.cursor() as cursor:
-            cursor.execute(f"SELECT m.id_number, m.household_id, h.number FROM {m} m JOIN {h} h ON h.id = m.household_id "
-                           "WHERE m.state = %s AND m.id_number = ANY(%s)", ["在户", ids])
-            return {idn: (pk, number) for idn, pk, number in cursor.fetchall()}
+        with conn.cursor() as c:
+            return _active_holders_pg(c, ids)
+    out: dict[str, tuple[int, str]] = {}
     for i in range(0, len(ids), 900):
         for idn, pk, number in Member.objects.filter(id_number__in=ids[i : i + 900], state="在户").order_by().values_list(
             "id_number", "household_id", "household__number"
         ):
             out[idn] = (pk, number)
     return out
+
+
+def _active_holders_pg(cursor, ids: list[str]) -> dict[str, tuple[int, str]]:
+    # "= ANY(array)": an index condition on the ID number, whatever the planner believes about the
+    # table's size (an import's transaction has no statistics)
+    m, h = Member._meta.db_table, Household._meta.db_table
+    cursor.execute(f"SELECT m.id_number, m.household_id, h.number FROM {m} m JOIN {h} h ON h.id = m.household_id "
+                   "WHERE m.state = %s AND m.id_number = ANY(%s)", ["在户", ids])
+    return {idn: (pk, number) for idn, pk, number in cursor.fetchall()}
 
 
 def age_on(born: dt.date | None, day: dt.date) -> int | None:
