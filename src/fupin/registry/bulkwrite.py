@@ -244,12 +244,19 @@ class CopyWriter:
     batches held): the COPY of batch k then runs while Python builds batch k+1's rows and parses
     batch k+2, instead of in front of batch k+1's look-ups. This is safe because no look-up of a
     later batch reads what an earlier batch wrote to the registry (the file's own rows are checked
-    against the scratch tables, which the main thread writes itself); drain() sends everything
-    before the end-of-file checks. Payloads are queued in order; at most two batches are held."""
+    against the scratch tables); drain() sends everything and waits for it. Payloads are queued in
+    order; at most two batches are held.
 
-    def __init__(self, raw_connection):
-        self.raw = raw_connection
-        self.queue: queue.Queue = queue.Queue(maxsize=4)
+    `hold=False`: when the main thread asks nothing on this connection while batches stream (the
+    importer's look-ups go to its second connection), holding would only delay the server:
+    payloads are queued as they come, up to QUEUED of them (bounded memory; the main thread waits
+    when the server is that far behind)."""
+
+    QUEUED = 12
+
+    def __init__(self, raw_connection, hold: bool = True):
+        self.raw, self.hold = raw_connection, hold
+        self.queue: queue.Queue = queue.Queue(maxsize=4 if hold else self.QUEUED)
         self.error: BaseException | None = None
         self.abandoned = False
         self.held: list[tuple[str, bytes]] = []  # this batch's payloads
@@ -285,6 +292,9 @@ class CopyWriter:
 
     def submit(self, sql: str, data: bytes) -> None:
         self.check()
+        if not self.hold:
+            self.queue.put((sql, data))
+            return
         self._release()
         self.held.append((sql, data))
 
