@@ -65,3 +65,35 @@ def test_import_inside_an_enclosing_transaction_asks_on_its_own_connection(cast,
         r = t.run(cast["clerk_a"], tmp_path, hh, mm)
     assert r.ok, r.errors
     assert calls == []
+
+
+def test_a_jobs_progress_is_seen_by_a_watcher_during_the_import(cast, tmp_path, monkeypatch):
+    """The progress bar of a web import reads the Job row from another connection: it must move
+    while the import's transaction is still open, not jump from 0 to 100 at the end."""
+    import psycopg
+
+    from fupin.jobs.models import Job
+    from fupin.jobs.services import job_create
+    from fupin.jobs.tasks import run_import
+    from tests.registry.exchange_files import write_xlsx
+
+    monkeypatch.setattr(importer, "BATCH", 2)  # several batches, so several progress steps
+    hh, mm = families(4, VILLAGE_A)
+    path = write_xlsx(tmp_path / "job.xlsx", hh, mm)
+    job = job_create(actor=cast["clerk_a"], kind="registry_import", params={"xlsx": str(path), "dry_run": False})
+    params = connection.get_connection_params()
+    seen = []
+    real = importer._Importer.progress
+
+    def watch(self, stage, step=0):
+        real(self, stage, step)
+        with psycopg.connect(**{k: v for k, v in params.items() if k != "cursor_factory"}) as watcher:
+            seen.append(watcher.execute(f"SELECT done FROM {Job._meta.db_table} WHERE id = %s", [job.pk]).fetchone()[0])
+
+    monkeypatch.setattr(importer._Importer, "progress", watch)
+    run_import.apply(args=(job.pk,))
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    assert Household.objects.filter(number__startswith="H0000").count() == 4
+    during = [d for d in seen if 0 < d < job.total]
+    assert len(set(during)) >= 3, seen  # the watcher saw it move, step by step

@@ -11,12 +11,20 @@ def job_create(*, actor, kind: str, params: dict) -> Job:
     return Job.objects.create(actor=actor, kind=kind, params=params)
 
 
-def job_progress(job: Job, *, done: int, total: int | None = None, stage: str = "") -> None:
+def job_progress(job: Job, *, done: int, total: int | None = None, stage: str = "", cursor=None) -> None:
+    """Advance the job. Inside a transaction the row is only updated in memory (a write would be
+    invisible until commit), unless `cursor` is given: a cursor of a connection in autocommit
+    (the registry importer's second connection on PostgreSQL), through which the watcher sees
+    the progress at once."""
     job.done = done
     if total is not None:
         job.total = total
     if stage:
         job.stage = stage
+    if cursor is not None:
+        cursor.execute(f"UPDATE {Job._meta.db_table} SET done = %s, total = %s, stage = %s, status = %s "
+                       "WHERE id = %s", [job.done, job.total, job.stage, Job.Status.RUNNING, job.pk])
+        return
     if transaction.get_connection().in_atomic_block:
         # Inside the import's transaction a write would be invisible until commit; keep it in memory.
         return

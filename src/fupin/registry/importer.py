@@ -337,7 +337,13 @@ class _Importer:
         if self.job is not None:
             from fupin.jobs.services import job_progress
 
-            job_progress(self.job, done=min(self.done, self.total), total=self.total, stage=stage)
+            done = min(self.done, self.total)
+            if self.side_reads and self.scratch.side is not None:
+                # through the second connection (autocommit): the progress bar moves during the import
+                with self.scratch.side.cursor() as c:
+                    job_progress(self.job, done=done, total=self.total, stage=stage, cursor=c)
+            else:
+                job_progress(self.job, done=done, total=self.total, stage=stage)
 
     def err(self, sheet, row, column, code, message) -> None:
         self.errors.append(v.RowError(sheet, row, column, str(code), message))
