@@ -25,7 +25,8 @@ def prefix_index_only(model_name: str, field_name: str, field: models.Field, ind
         like = None
         for name, info in found.items():
             if (info.get("index") and info.get("columns") == [column] and not info.get("unique")
-                    and not info.get("primary_key") and name != index_name):
+                    and not info.get("primary_key") and name != index_name
+                    and info.get("type") in ("idx", "btree")):  # btree ("idx" to Django), not a GIN/trigram index
                 if conn.vendor == "postgresql" and name.endswith("_like") and like is None:
                     like = name
                 else:
@@ -41,14 +42,17 @@ def prefix_index_only(model_name: str, field_name: str, field: models.Field, ind
 
     def backward(apps, schema_editor):
         model = apps.get_model(*model_name.split("."))
-        # `apps` is the state being returned to: the field has db_index=True there.
-        schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(index_name)}")
-        indexed = model._meta.get_field(field_name)
-        plain = indexed.clone()
-        plain.db_index = False
-        plain.set_attributes_from_name(field_name)
-        plain.model = model
-        schema_editor.alter_field(model, plain, indexed)
+        # Django's own indexes of a db_index field, under Django's own names, made directly (altering
+        # the field would rebuild the table on SQLite and lose its triggers)
+        q = schema_editor.quote_name
+        table = model._meta.db_table
+        column = model._meta.get_field(field_name).column
+        plain = schema_editor._create_index_name(table, [column], suffix="")
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f"ALTER INDEX IF EXISTS {q(index_name)} RENAME TO {q(plain + '_like')}")
+        else:
+            schema_editor.execute(f"DROP INDEX IF EXISTS {q(index_name)}")
+        schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {q(plain)} ON {q(table)} ({q(column)})")
 
     model = model_name.split(".")[1]
     return migrations.SeparateDatabaseAndState(

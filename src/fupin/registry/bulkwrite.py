@@ -247,8 +247,9 @@ class CopyWriter:
     against the scratch tables); drain() sends everything and waits for it. Payloads are queued in
     order; at most two batches are held.
 
-    `hold=False`: when the main thread asks nothing on this connection while batches stream (the
-    importer's look-ups go to its second connection), holding would only delay the server:
+    `hold=False`: when the main thread's look-ups while batches stream go to another connection
+    (the importer's second one; what stays here is rare: locking households already in the
+    system, updating stored rows), holding would only delay the server:
     payloads are queued as they come, up to QUEUED of them (bounded memory; the main thread waits
     when the server is that far behind)."""
 

@@ -178,6 +178,8 @@ class _Scratch:
             side, self.side = self.side, None
             side.close()  # temporary tables go with their session
             return
+        if self.main.needs_rollback:
+            return  # failing: the rollback removes them, and a statement now would hide the error
         with self.main.cursor() as c:
             for t in (self.hh, self.m, self.chg):
                 c.execute(f"DROP TABLE IF EXISTS {t}")
@@ -386,12 +388,16 @@ class _Importer:
             # Every look-up here has an index; for this transaction only, prefer it.
             seqscan = self._main("SELECT current_setting('enable_seqscan')")[0][0]
             self._main("SELECT set_config('enable_seqscan', 'off', true)")
-        if self.pg and not self.dry_run:
+        immediate = self.pg and not self.dry_run and self.side_reads
+        if immediate:
             # Foreign keys are checked as each COPY ends instead of all at COMMIT: the same work
             # for the server, but done while Python prepares the next batches rather than at the
             # end, when there is nothing left to overlap it with (7 s of 1.5 million checks for
-            # 130,000 households). Every COPY is sent after those of the rows it refers to.
+            # 130,000 households). Every COPY is sent after those of the rows it refers to. Only
+            # in an outermost transaction: inside an enclosing one, SET CONSTRAINTS would check
+            # (and later reset the mode of) that transaction's own deferred constraints.
             self._main("SET CONSTRAINTS ALL IMMEDIATE")
+        if self.pg and not self.dry_run:
             self.conn.ensure_connection()
             self.writer = CopyWriter(self.conn.connection, hold=not self.side_reads)
         try:
@@ -413,7 +419,7 @@ class _Importer:
                 self.writer.close()
             if seqscan is not None:
                 self._main("SELECT set_config('enable_seqscan', %s, true)", [seqscan])
-            if self.pg and not self.dry_run:
+            if immediate:
                 self._main("SET CONSTRAINTS ALL DEFERRED")  # Django's foreign keys are INITIALLY DEFERRED
         finally:
             if self.writer is not None:
@@ -882,7 +888,8 @@ def import_registry(*, actor, xlsx: Path | None = None, households: Path | None 
     job_id = job.pk if job is not None else ctx.get("job_id")
     with audit.audit_context(ip=ctx.get("ip", ""), job_id=job_id, source=ctx.get("source", "") or "import"):
         imp = _Importer(actor, hh_src, m_src, dry_run, job, progress)
-        imp.side_reads = imp.pg and not transaction.get_connection(imp.conn.alias).in_atomic_block
+        conn = transaction.get_connection(imp.conn.alias)
+        imp.side_reads = imp.pg and not conn.in_atomic_block and conn.get_autocommit()
         switch = sys.getswitchinterval()
         if imp.pg:
             # The COPY thread needs the GIL back each time the socket to the server has room again,

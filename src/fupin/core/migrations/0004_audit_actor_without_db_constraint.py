@@ -24,10 +24,13 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # backward, after the reversed AlterField has rebuilt the table
+        migrations.RunPython(migrations.RunPython.noop, sqlite_guard_again),
         migrations.AlterField(
             model_name='auditentry',
             name='actor',
             field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
         ),
-        migrations.RunPython(sqlite_guard_again, sqlite_guard_again),
+        # forward, after the AlterField has rebuilt the table
+        migrations.RunPython(sqlite_guard_again, migrations.RunPython.noop),
     ]
