@@ -4,6 +4,7 @@ plus the entries bound to no area (user administration, logins)."""
 import datetime as dt
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from fupin.accounts.access import can_read_audit, scope_q
 from fupin.core.errors import NotFound
@@ -30,6 +31,17 @@ def audit_list(user, filters: dict) -> QuerySet[AuditEntry]:
             continue
         if isinstance(value, dt.datetime):
             qs = qs.filter(**{f"at__{op}": value})
-        else:
-            qs = qs.filter(**{f"at__date__{op}": value})
+            continue
+        if isinstance(value, str):
+            value = dt.date.fromisoformat(value)  # the page hands over checked ISO dates
+        if op == "gte":  # from the start of that day (local time)
+            qs = qs.filter(at__gte=_day_start(value))
+        else:  # up to the end of that day: before the next one starts
+            qs = qs.filter(at__lt=_day_start(value + dt.timedelta(days=1)))
     return qs.order_by("-id")
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    """The first instant of `day` in the current time zone. Compared with `at` as it is, so that
+    the index on `at` serves the date filters (`at__date` casts every row's time first)."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min), timezone.get_current_timezone())
