@@ -133,15 +133,42 @@ def _money(sheet: str, h: str, required: bool, default: Decimal | None = _ZERO) 
 
 # Columns whose cells hardly repeat (户编号, names, ID, phone and account numbers) are not memoised:
 # their rules are restated as functions of the raw cell that raise _Reject for a cell with an
-# error. They begin with text.clean(raw), its first case (printable ASCII text needs only a
-# trim) written out, as they run for every row.
+# error. They begin with _cleaned(raw).
+
+
+def _cleaned(raw) -> str:
+    """text.clean(raw), its first case (printable ASCII text needs only a trim) taken without the
+    call, as it runs for every row."""
+    return raw.strip(" ") if type(raw) is str and raw.isascii() and raw.isprintable() else clean(raw)
+
+
+def _digit_string(lo: int, hi: int, max_len: int):
+    """The rule of a number kept as a string of digits (validation's phone and bank account):
+    the cleaned cell; empty is ""; else lo to hi digits once separators are removed (digits_only),
+    the cell itself at most max_len long."""
+
+    def fn(raw):
+        value = _cleaned(raw)
+        if value:
+            if value.isdigit() and value.isascii():  # as digits_only() leaves it
+                if not lo <= len(value) <= hi:
+                    raise _Reject
+                return value
+            if len(value) > max_len:
+                raise _Reject
+            value = digits_only(value)
+            if not (value.isdigit() and lo <= len(value) <= hi):
+                raise _Reject
+        return value
+
+    return fn
 
 def _text(required: bool, max_len: int):
     """The rule of validation._Row.text(h, required, max_len), without building a _Row per cell:
     the cell cleaned; empty is "" (an error when required); longer than max_len is an error."""
 
     def fn(raw):
-        s = raw.strip(" ") if type(raw) is str and raw.isascii() and raw.isprintable() else clean(raw)
+        s = _cleaned(raw)
         if not s:
             if required:
                 raise _Reject
@@ -180,7 +207,7 @@ class HouseholdParser:
         self.group = m("村民小组", lambda r: r.text("村民小组", max_len=60))
         self.head_name = _text(True, 60)
         self.head_id = self._head_id
-        self.phone = self._phone
+        self.phone = _digit_string(7, 12, 30)
         self.year_registered = m("识别年度", lambda r: r.integer("识别年度", 2013, 2030, True))
         self.attribute = m("贫困户属性", lambda r: r.enum("贫困户属性", v._ATTRIBUTES, True))
         self.main_cause = m("主要致贫原因", lambda r: r.enum("主要致贫原因", c.CAUSES, True))
@@ -196,7 +223,7 @@ class HouseholdParser:
         self.arable = _money(H, "耕地面积", False, None)
         self.forest = _money(H, "林地面积", False, None)
         self.bank_name = m("开户银行", lambda r: r.text("开户银行", max_len=100))
-        self.account = self._account
+        self.account = _digit_string(10, 25, 40)
         self.areas: dict[str, bool] = {}
         # the columns, (field, memo, header), in parse_household's order: every row's first ones,
         # then those of 建档立卡户 only, the income record's, and every row's last ones
@@ -230,25 +257,9 @@ class HouseholdParser:
     # the cells of these columns hardly repeat: read directly (validation._Row.text's rule restated)
     @staticmethod
     def _head_id(raw):
-        s = raw.strip(" ") if type(raw) is str and raw.isascii() and raw.isprintable() else clean(raw)
-        if idn := idcard.normalize(s):
+        if idn := idcard.normalize(_cleaned(raw)):
             return idn
         raise _Reject
-
-    @staticmethod
-    def _phone(raw):
-        phone = raw.strip(" ") if type(raw) is str and raw.isascii() and raw.isprintable() else clean(raw)
-        if phone:
-            if phone.isdigit() and phone.isascii():  # as digits_only() leaves it
-                if not 7 <= len(phone) <= 12:
-                    raise _Reject
-                return phone
-            if len(phone) > 30:
-                raise _Reject
-            phone = digits_only(phone)
-            if not (phone.isdigit() and 7 <= len(phone) <= 12):
-                raise _Reject
-        return phone
 
     @staticmethod
     def _others(r):
@@ -268,21 +279,6 @@ class HouseholdParser:
     def _grade(r):
         r.v["住房安全等级"] = r.v.get("住房安全等级", "").upper()
         return r.enum("住房安全等级", c.HOUSING_GRADES, True)
-
-    @staticmethod
-    def _account(raw):
-        account = raw.strip(" ") if type(raw) is str and raw.isascii() and raw.isprintable() else clean(raw)
-        if account:
-            if account.isdigit() and account.isascii():  # as digits_only() leaves it
-                if not 10 <= len(account) <= 25:
-                    raise _Reject
-                return account
-            if len(account) > 40:
-                raise _Reject
-            account = digits_only(account)
-            if not (account.isdigit() and 10 <= len(account) <= 25):
-                raise _Reject
-        return account
 
     def _area_ok(self, code: str) -> bool:
         if self.area_exists is None:
@@ -377,8 +373,7 @@ class MemberParser:
 
     def _id(self, raw):
         """(ID number, its sex, its birth date, that date as YYYY-MM-DD) or _BAD."""
-        idn = idcard.normalize(raw.strip(" ") if type(raw) is str and raw.isascii() and raw.isprintable()
-                               else clean(raw))
+        idn = idcard.normalize(_cleaned(raw))
         if not idn:
             return _BAD
         code, born = idcard.check(idn, today=self.today)
