@@ -43,6 +43,7 @@ from fupin.core import audit
 from fupin.core.errors import ErrorCode as E
 from fupin.core.errors import PermissionDenied
 from fupin.core.idcard import mask
+from fupin.core.pgarray import array_literal
 from fupin.registry import validation as v
 from fupin.registry.bulkwrite import CopyWriter, Rows, jsonable
 from fupin.registry.exchange_io import SheetSource, open_sources
@@ -223,14 +224,14 @@ class _Scratch:
 
     def fetch_in(self, sql: str, values, extra: tuple = ()) -> list[tuple]:
         """Run `sql` over `values`: its `{in}` stands for "IN (the values)" (PostgreSQL: one array
-        parameter; SQLite: chunks of at most 900 parameters)."""
+        parameter, sent as its text literal; SQLite: chunks of at most 900 parameters)."""
         values = list(values)
         if not values:
             return []
         self.sync()
         with self._cursor() as c:
             if self.pg:
-                c.execute(sql.format(**{"in": "= ANY(%s)"}), [*extra, values])
+                c.execute(sql.format(**{"in": "= ANY(%s)"}), [*extra, array_literal(values)])
                 return c.fetchall()
             out: list[tuple] = []
             for i in range(0, len(values), 900):

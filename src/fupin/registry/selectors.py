@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 
 from fupin.accounts.access import scope_q
 from fupin.core import idcard
+from fupin.core.pgarray import array_literal
 from fupin.core.errors import NotFound
 from fupin.registry.models import Household, Member
 
@@ -104,7 +105,7 @@ def _active_holders_pg(cursor, ids: list[str]) -> dict[str, tuple[int, str]]:
     # table's size (an import's transaction has no statistics)
     m, h = Member._meta.db_table, Household._meta.db_table
     cursor.execute(f"SELECT m.id_number, m.household_id, h.number FROM {m} m JOIN {h} h ON h.id = m.household_id "
-                   "WHERE m.state = %s AND m.id_number = ANY(%s)", ["在户", ids])
+                   "WHERE m.state = %s AND m.id_number = ANY(%s)", ["在户", array_literal(ids)])
     return {idn: (pk, number) for idn, pk, number in cursor.fetchall()}
 
 
