@@ -489,7 +489,7 @@ class _Importer:
             # are then read (and locked) in the import's transaction
             candidates = [r[0] for r in s.fetch_in(
                 f"SELECT number FROM {Household._meta.db_table} WHERE number {{in}}", candidates)]
-        qs = Household.objects.filter(number__in=candidates) if candidates else Household.objects.none()
+        qs = Household.objects.filter(number__any=candidates) if candidates else Household.objects.none()
         if not self.dry_run and not self.errors:
             qs = qs.select_for_update()
         existing: dict[str, Household] = {}
@@ -523,7 +523,7 @@ class _Importer:
         make_audit = self._audit_rows()
         years = {f["income"]["year"] for f in batch}
         incomes = {(r.household_id, r.year): r for r in IncomeRecord.objects.filter(
-            household_id__in=[h.pk for h in existing.values()], year__in=years)} if existing else {}
+            household_id__any=[h.pk for h in existing.values()], year__in=years)} if existing else {}
         new_hh, upd_hh, new_inc, upd_inc, entries = [], [], [], [], []
         created: list[dict] = []
         for f in batch:
@@ -650,7 +650,7 @@ class _Importer:
                 stored = s.fetch_in(f"SELECT number, id, village_id, head_name FROM {Household._meta.db_table} "
                                     "WHERE number {in}", unsheeted)
             else:
-                stored = Household.objects.filter(number__in=unsheeted).values_list("number", "pk", "village_id",
+                stored = Household.objects.filter(number__any=unsheeted).values_list("number", "pk", "village_id",
                                                                                     "head_name")
             for number, pk, village, head_name in stored:
                 if in_scope(self.actor, village):
@@ -693,7 +693,7 @@ class _Importer:
         existing: dict[tuple[int, str], tuple] = {}
         if lookup_pks:
             ids = [f["id_number"] for f in batch if not info[f["household_number"]][1]]
-            for values in Member.objects.filter(household_id__in=lookup_pks, id_number__in=ids).order_by(
+            for values in Member.objects.filter(household_id__any=lookup_pks, id_number__any=ids).order_by(
                     "id").values_list("pk", "household_id", "state", *MEMBER_FIELDS):
                 key = (values[1], values[MEMBER_ID_AT])
                 # Prefer the person's 在户 row when the household also keeps an old 迁出/死亡 row.
@@ -767,7 +767,7 @@ class _Importer:
             pks = [r[3] for r in chunk if r[3] is not None and not r[7]]
             if pks:
                 # the registry on the import's connection, the file's ID numbers from the scratch tables
-                stored = list(Member.objects.filter(household_id__in=pks).order_by("household_id", "id").values_list(
+                stored = list(Member.objects.filter(household_id__any=pks).order_by("household_id", "id").values_list(
                     "household_id", "id_number", "name", "relation", "state"))
                 in_file = {r[0] for r in s.fetch_in(f"SELECT DISTINCT id_number FROM {s.m} WHERE id_number {{in}}",
                                                     {x[1] for x in stored})}
