@@ -38,7 +38,10 @@ class AuditEntry(models.Model):
     job_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["object_type", "object_id"]),
+        indexes = [# an object's trail: its id by equality or prefix (a household's 户编号 also finds its
+                   # members' and incomes' rows, "4310.../2017"); the type, when given, filters those few.
+                   # varchar_pattern_ops: byte comparisons, and LIKE 'x%' can use it (migration 0005)
+                   models.Index(fields=["object_id"], name="core_audit_object_like", opclasses=["varchar_pattern_ops"]),
                    # filtered by equality or prefix only (action "household.", area scope "431002%"): one
                    # varchar_pattern_ops index each serves both; a plain btree beside it only costs
                    # every audited write (migration 0003)
