@@ -418,3 +418,33 @@ def test_many_small_batches_write_every_row_audit_and_event_and_a_late_error_und
     bad = import_registry(actor=cast["clerk_a"], households=hp, members=mp)
     assert [e[3] for e in errs(bad)] == ["E_ENUM"]
     assert counts() == before
+
+
+def test_collector_thresholds_are_raised_for_the_import_only(cast, tmp_path, monkeypatch):
+    # importer.import_registry makes the cyclic collector's passes rarer while it runs, and must give
+    # the process (a Celery worker, the web server in the demo) its own settings back, even on failure
+    import gc
+
+    from fupin.registry import importer
+
+    before = gc.get_threshold()
+    seen = []
+    real_run = importer._Importer.run
+
+    def spy(self):
+        seen.append(gc.get_threshold())
+        real_run(self)
+
+    monkeypatch.setattr(importer._Importer, "run", spy)
+    hh, mm = families(2, VILLAGE_A)
+    assert run(cast["clerk_a"], tmp_path, hh, mm).created == 2
+    assert seen[-1][0] >= importer.GC_THRESHOLD
+    assert gc.get_threshold() == before
+
+    def boom(self):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(importer._Importer, "run", boom)
+    with pytest.raises(RuntimeError):
+        run(cast["clerk_a"], tmp_path, hh, mm)
+    assert gc.get_threshold() == before
