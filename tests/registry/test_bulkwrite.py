@@ -104,3 +104,24 @@ def test_copy_text_escapes_what_copy_reads_as_special():
     assert bulkwrite._copy_text([f"a\\b\tc{sep}{nul}", f"d\ne\rf{sep}中"]) == (
         b"a\\\\b\\tc\t\\N\nd\\ne\\rf\t" + "中".encode() + b"\n")
     assert bulkwrite._copy_text(["plain"]) == b"plain\n"
+
+
+def test_shared_values_are_stored_as_if_each_row_gave_them():
+    # Rows.insert(shared=...): the importer gives an audit batch's actor, time, IP, reason and job once
+    at = dt.datetime(2026, 3, 12, 8, 30, 0, 123456, tzinfo=dt.UTC)
+    shared = {"at": at, "actor_id": None, "actor_name": AWKWARD, "ip": "10.0.0.1", "reason": "", "job_id": 77}
+    rows = [{"action": "bulkwrite.shared", "object_type": "x", "object_id": str(i), "area_code": VILLAGE,
+             "before": None, "after": {"i": i}} for i in range(3)]
+    rows.append({"action": "bulkwrite.shared", "object_type": "y", "object_id": "odd", "area_code": ""})  # fewer keys
+    Rows(AuditEntry).insert(rows, timezone.now(), shared=shared)
+    got = list(AuditEntry.objects.filter(action="bulkwrite.shared").order_by("id").values(
+        "at", "actor_id", "actor_name", "ip", "reason", "job_id", "object_type", "object_id", "area_code", "after"))
+    assert [g["object_id"] for g in got] == ["0", "1", "2", "odd"]
+    for g in got:
+        assert {k: g[k] for k in shared} == shared
+    assert [g["after"] for g in got] == [{"i": 0}, {"i": 1}, {"i": 2}, None]
+
+
+def test_a_shared_value_for_no_field_is_refused():
+    with pytest.raises(ValueError):
+        Rows(AuditEntry).insert([{"action": "x", "object_type": "x"}], timezone.now(), shared={"nope": 1})

@@ -55,9 +55,18 @@ class Rows:
             self.plan.append((f.attname, conv, default, auto_now))
         self.table = self.conn.ops.quote_name(model._meta.db_table)
         self.cols = ", ".join(self.conn.ops.quote_name(c) for c in self.columns)
-        self._lines: dict[tuple[int, ...], object] = {}  # fields a batch's first row gives -> its formatter
+        # (fields a batch's first row gives, fields given as shared) -> its formatter
+        self._lines: dict[tuple[tuple[int, ...], tuple[int, ...]], object] = {}
         if not self.pg:
             self._format = self._compile()
+
+    def _shared_text(self, i: int, value) -> str:
+        """Field i's value as _compile_copy's lines write it (the same conversions; unescaped)."""
+        key = ((i,), ())  # the formatter of a batch whose rows give only field i
+        fmt = self._lines.get(key)
+        if fmt is None:
+            fmt = self._lines[key] = self._compile_copy((i,))
+        return fmt([{self.plan[i][0]: value}], None, {})[0].split(_SEP)[i]
 
     def _compile(self):
         """One straight-line function turning a row dict into the list of column values (a loop
@@ -77,9 +86,12 @@ class Rows:
         exec(code, ns)  # noqa: S102 — code built above from the model's own field names
         return ns["fmt"]
 
-    def _compile_copy(self, given: tuple[int, ...]):
+    def _compile_copy(self, given: tuple[int, ...], shared: tuple[int, ...] = ()):
         """One straight-line function turning a batch of row dicts into their COPY lines (values
         joined by the stand-ins _SEP, NULL as _NUL, unescaped: _copy_text escapes the batch).
+
+        `shared`: the fields whose value is the same for every row of the batch (Rows.insert's
+        `shared`), written once per batch and put in each line as text.
 
         `given`: the fields the batch's first row has, and nothing else. A row with exactly those
         keys (as many keys, and each of them there) has its values taken in one C call
@@ -88,19 +100,23 @@ class Rows:
         (text by str, booleans t/f, dates ISO, JSON by _json); a timestamp column is converted
         once per distinct value object (a batch shares its timestamps)."""
         ns: dict = {"NUL": _NUL, "JSON": _json, "UNSEEN": object()}
+        shared_set = set(shared)
         if given:
             ns["ig"] = operator.itemgetter(*(self.plan[i][0] for i in given))
         n = len(self.plan)
         names = [f"a{i}" for i in range(n)]
         fill = [f"a{i} = now" if auto_now else f"a{i} = D{i}"
-                for i, (_, _, _, auto_now) in enumerate(self.plan) if i not in given]
+                for i, (_, _, _, auto_now) in enumerate(self.plan) if i not in given and i not in shared_set]
         fetch = ", ".join(names[i] for i in given)  # one key: itemgetter gives the value itself
-        lines = ["def fmt(dicts, now):", "    out = []", "    append = out.append"]
+        lines = ["def fmt(dicts, now, K):", "    out = []", "    append = out.append"]
         stamps, cells = [], []
         for i, (f, (attname, conv, default, auto_now)) in enumerate(zip(self.fields, self.plan, strict=True)):
             ns[f"D{i}"], ns[f"C{i}"] = default, conv
             a = names[i]
-            if isinstance(f, models.DateTimeField):
+            if i in shared_set:
+                lines.append(f"    k{i} = K[{i}]")  # already text
+                cells.append(f"{{k{i}}}")
+            elif isinstance(f, models.DateTimeField):
                 lines.append(f"    p{i}, t{i} = UNSEEN, NUL")  # the last value seen and its text
                 stamps.append(f"        if {a} is not p{i}:\n"
                               f"            p{i}, t{i} = {a}, NUL if {a} is None else C{i}({a})")
@@ -114,7 +130,7 @@ class Rows:
             else:
                 cells.append(f"{{NUL if {a} is None else {a}!s}}")
         get = [f"{names[i]} = g({attname!r}, {'now' if auto_now else f'D{i}'})"
-               for i, (attname, _, _, auto_now) in enumerate(self.plan)]
+               for i, (attname, _, _, auto_now) in enumerate(self.plan) if i not in shared_set]
         lines += ["    for d in dicts:",
                   "        try:",
                   f"            if len(d) != {len(given)}:",
@@ -130,19 +146,28 @@ class Rows:
         exec("\n".join(lines) + "\n", ns)  # noqa: S102 — code built above from the model's own field names
         return ns["fmt"]
 
-    def insert(self, dicts: list[dict], now) -> None:
+    def insert(self, dicts: list[dict], now, shared: dict | None = None) -> None:
+        """Write rows given as dicts of field values (attnames); a field a row does not give takes
+        its default, an auto_now field `now`. `shared`: values of fields that every row of this
+        batch has alike (an audit row's actor, time and IP), given once instead of in each dict
+        (where a row's own value for such a field would be ignored)."""
         if not dicts:
             return
+        shared = shared or {}
+        common = tuple(i for i, p in enumerate(self.plan) if p[0] in shared)
+        if len(common) != len(shared):
+            raise ValueError(f"{self.model.__name__} has no field {sorted(set(shared) - {p[0] for p in self.plan})}")
         if self.pg:
             first = dicts[0]
-            given = tuple(i for i, p in enumerate(self.plan) if p[0] in first)
+            given = tuple(i for i, p in enumerate(self.plan) if p[0] in first and i not in common)
             if len(given) != len(first):
-                given = ()  # the first row has keys that are no field's: no row takes the fast path
-            fmt = self._lines.get(given)
+                given = ()  # the first row has keys that are no field's (or shared ones): no fast path
+            fmt = self._lines.get((given, common))
             if fmt is None:
-                fmt = self._lines[given] = self._compile_copy(given)
+                fmt = self._lines[(given, common)] = self._compile_copy(given, common)
+            texts = {i: self._shared_text(i, shared[self.plan[i][0]]) for i in common}
             sql = f"COPY {self.table} ({self.cols}) FROM STDIN"
-            data = _copy_text(fmt(dicts, now))
+            data = _copy_text(fmt(dicts, now, texts))
             if self.writer is not None:
                 self.writer.submit(sql, data)
                 return
@@ -160,7 +185,7 @@ class Rows:
             return got[1]
 
         fmt = self._format
-        rows = [fmt(d, now, stamp) for d in dicts]
+        rows = [fmt({**shared, **d} if shared else d, now, stamp) for d in dicts]
         marks = ", ".join(["%s"] * len(self.columns))
         with self.conn.cursor() as cursor:
             cursor.executemany(f"INSERT INTO {self.table} ({self.cols}) VALUES ({marks})", rows)

@@ -597,20 +597,24 @@ class _Importer:
         self.rows_inc.insert(new_inc, now)
         if upd_inc:
             IncomeRecord.objects.bulk_update(upd_inc, INCOME_FIELDS + ["updated_at"], batch_size=1000)
-        self.rows_audit.insert(entries, now)
+        self.rows_audit.insert(entries, now, shared=make_audit.shared)
         return pks
 
     def _audit_rows(self):
         """A function making audit rows for this batch. The actor, time, IP and job come from ONE
-        fupin.core.audit.entry() (the single definition of an audit row's context); only what
-        differs per change is filled in here, so that 400,000 changes do not build 400,000 models."""
+        fupin.core.audit.entry() (the single definition of an audit row's context), as
+        `make.shared`, given once to Rows.insert for the whole batch; each row holds only what
+        differs per change, so that 400,000 changes do not build 400,000 models (nor dicts of
+        every column)."""
         base = audit.entry(actor=self.actor, action="", object_type="")
-        common = {f.attname: getattr(base, f.attname) for f in audit.AuditEntry._meta.concrete_fields
-                  if not f.primary_key}
+        varying = ("action", "object_type", "object_id", "area_code", "before", "after")
+        shared = {f.attname: getattr(base, f.attname) for f in audit.AuditEntry._meta.concrete_fields
+                  if not f.primary_key and f.attname not in varying}
 
         def make(action, object_type, object_id, area_code, before=None, after=None) -> dict:
-            return {**common, "action": action, "object_type": object_type, "object_id": str(object_id),
+            return {"action": action, "object_type": object_type, "object_id": str(object_id),
                     "area_code": area_code or "", "before": before, "after": after}
+        make.shared = shared
         return make
 
     # -- sheet 人 ------------------------------------------------------------------------------------
@@ -734,7 +738,7 @@ class _Importer:
             self.rows_m.insert(new_m, now)
             if upd_m:
                 Member.objects.bulk_update(upd_m, MEMBER_FIELDS + ["name_initials", "updated_at"], batch_size=1000)
-            self.rows_audit.insert(entries, now)
+            self.rows_audit.insert(entries, now, shared=make_audit.shared)
 
     # -- whole households ----------------------------------------------------------------------------
     def _households_in_order(self, where: str = "1 = 1"):
