@@ -165,10 +165,13 @@ class _Scratch:
             if self.pg:
                 # No statistics on tables made a moment ago: prefer their indexes (see _Importer.run).
                 c.execute("SET enable_seqscan = off")
-            c.execute(f"CREATE TEMP TABLE {self.hh} (seq integer PRIMARY KEY, number text NOT NULL UNIQUE, "
-                      "row integer, pk bigint, village text, head_name text, head_id text, in_sheet boolean, "
+            # Text compared for equality only: on PostgreSQL in byte order (COLLATE "C"), not by the
+            # locale's rules, for each of the hundreds of thousands of rows indexed and looked up.
+            t = 'text COLLATE "C"' if self.pg else "text"
+            c.execute(f"CREATE TEMP TABLE {self.hh} (seq integer PRIMARY KEY, number {t} NOT NULL UNIQUE, "
+                      f"row integer, pk bigint, village text, head_name text, head_id {t}, in_sheet boolean, "
                       "created boolean)")
-            c.execute(f"CREATE TEMP TABLE {self.m} (row integer, number text, id_number text, relation text, "
+            c.execute(f"CREATE TEMP TABLE {self.m} (row integer, number {t}, id_number {t}, relation text, "
                       "name text, state text, first boolean)")
             c.execute(f"CREATE INDEX {self.m}_id ON {self.m} (id_number)")
             c.execute(f"CREATE INDEX {self.m}_number ON {self.m} (number)")
