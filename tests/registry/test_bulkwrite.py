@@ -125,3 +125,18 @@ def test_shared_values_are_stored_as_if_each_row_gave_them():
 def test_a_shared_value_for_no_field_is_refused():
     with pytest.raises(ValueError):
         Rows(AuditEntry).insert([{"action": "x", "object_type": "x"}], timezone.now(), shared={"nope": 1})
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY")
+def test_tuple_payload_reads_back_as_the_same_rows():
+    # the importer's scratch tables are written with bulkwrite.tuple_copy_payload
+    rows = [(1, AWKWARD, None, True, False, 3_000_000_000, "\\N"), (2, "", None, False, True, 0, "中文")]
+    with connection.cursor() as c:
+        c.execute("CREATE TEMP TABLE t_payload (a int, b text, c text, d boolean, e boolean, f bigint, g text)")
+        with c.cursor.copy("COPY t_payload FROM STDIN") as copy:
+            copy.write(bulkwrite.tuple_copy_payload(rows))
+        c.execute("SELECT * FROM t_payload ORDER BY a")
+        assert c.fetchall() == rows
+        c.execute("DROP TABLE t_payload")
+    assert bulkwrite.tuple_copy_payload([]) == b""
+    assert bulkwrite.tuple_copy_payload([("x",)]) == b"x\n"

@@ -239,6 +239,29 @@ def _copy_text(lines: list[str]) -> bytes:
     return data.translate(_SEPARATORS).replace(b"\x02", b"\\N")
 
 
+_TUPLE_LINES: dict[int, object] = {}
+
+
+def tuple_copy_payload(rows: list[tuple]) -> bytes:
+    """The COPY payload (text format) of rows given as tuples of str, int, bool and None, in the
+    table's column order: psycopg's copy.write_row costs ~5 µs a row in Python around its C
+    formatting; a comprehension compiled once per row length writes the same text in one pass."""
+    if not rows:
+        return b""
+    n = len(rows[0])
+    fmt = _TUPLE_LINES.get(n)
+    if fmt is None:
+        names = [f"a{i}" for i in range(n)]
+        cells = [f"{{NUL if {a} is None else 't' if {a} is True else 'f' if {a} is False else {a}}}" for a in names]
+        line = "\\x00".join(cells)  # the stand-in _SEP, written as an escape in the code
+        target = ", ".join(names) + ("," if n == 1 else "")
+        code = f'def fmt(rows):\n    return [f"{line}" for {target} in rows]\n'
+        ns: dict = {"NUL": _NUL}
+        exec(code, ns)  # noqa: S102 — code built above from the row length only
+        fmt = _TUPLE_LINES[n] = ns["fmt"]
+    return _copy_text(fmt(rows))
+
+
 def _copy_format(f):
     """How one column's non-NULL values are written in PostgreSQL's COPY text format (unescaped)."""
     if isinstance(f, models.JSONField):

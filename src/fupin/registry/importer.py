@@ -46,7 +46,7 @@ from fupin.core.errors import PermissionDenied
 from fupin.core.idcard import mask
 from fupin.core.pgarray import array_literal
 from fupin.registry import validation as v
-from fupin.registry.bulkwrite import CopyWriter, Rows, jsonable
+from fupin.registry.bulkwrite import CopyWriter, Rows, jsonable, tuple_copy_payload
 from fupin.registry.exchange_io import SheetSource, open_sources
 from fupin.registry.fast_validation import HouseholdParser, MemberParser
 from fupin.registry.models import Household, HouseholdEvent, IncomeRecord, Member
@@ -205,8 +205,7 @@ class _Scratch:
         with self._cursor() as c:
             if self.pg:
                 with c.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                    for r in rows:
-                        copy.write_row(r)
+                    copy.write(tuple_copy_payload(rows))
             else:
                 marks = ", ".join(["%s"] * (columns.count(",") + 1))
                 c.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
