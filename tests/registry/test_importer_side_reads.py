@@ -97,3 +97,24 @@ def test_a_jobs_progress_is_seen_by_a_watcher_during_the_import(cast, tmp_path, 
     assert Household.objects.filter(number__startswith="H0000").count() == 4
     during = [d for d in seen if 0 < d < job.total]
     assert len(set(during)) >= 3, seen  # the watcher saw it move, step by step
+
+
+def test_a_failed_scratch_write_fails_the_import_and_leaves_the_registry_unchanged(cast, tmp_path, monkeypatch):
+    # The scratch rows go to the second connection from a thread (_Scratch.insert); its failure must
+    # reach the import (at the next read of the scratch tables) and undo everything, not be lost.
+    real = importer.tuple_copy_payload
+
+    def broken(rows):
+        data = real(rows)
+        return data + b"not\ta\trow\n" if len(rows[0]) == 7 else data  # the members' scratch rows
+
+    monkeypatch.setattr(importer, "tuple_copy_payload", broken)
+    before = t.counts()
+    hh, mm = families(3, VILLAGE_A)
+    with pytest.raises(Exception, match="(?i)copy|invalid|syntax"):
+        t.run(cast["clerk_a"], tmp_path, hh, mm)
+    assert t.counts() == before
+    monkeypatch.setattr(importer, "tuple_copy_payload", real)
+    r = t.run(cast["clerk_a"], tmp_path, hh, mm)  # and the next import works
+    assert r.ok, r.errors
+    assert t.counts()[0] == before[0] + 3

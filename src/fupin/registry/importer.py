@@ -138,6 +138,9 @@ class _Scratch:
     behind the COPY of an earlier batch (psycopg serialises one connection), ~30 s of waiting
     for 130,000 households. Nothing here reads the registry, which stays on the import's
     connection (it may see rows of an enclosing transaction that another connection cannot).
+    Their rows are written there by a thread of their own (a bulkwrite.CopyWriter on that
+    connection), so the server files one batch's while Python parses the next; every read of
+    them waits until what was handed over is in (sync).
     Elsewhere (SQLite: one writer) they are temporary tables on the import's connection.
     Sequence numbers (`nextval`, not transactional) are also taken here, and, when the import's
     transaction is the outermost one (the command, a job), the look-ups of the registry that
