@@ -61,12 +61,9 @@ class Rows:
             self._format = self._compile()
 
     def _shared_text(self, i: int, value) -> str:
-        """Field i's value as _compile_copy's lines write it (the same conversions; unescaped)."""
-        key = ((i,), ())  # the formatter of a batch whose rows give only field i
-        fmt = self._lines.get(key)
-        if fmt is None:
-            fmt = self._lines[key] = self._compile_copy((i,))
-        return fmt([{self.plan[i][0]: value}], None, {})[0].split(_SEP)[i]
+        """Field i's value as _compile_copy's lines write it: its column's _copy_format (the
+        plan's conversion on PostgreSQL), NULL as _NUL; unescaped."""
+        return _NUL if value is None else self.plan[i][1](value)
 
     def _compile(self):
         """One straight-line function turning a row dict into the list of column values (a loop
