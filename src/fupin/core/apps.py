@@ -8,3 +8,6 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from fupin.core import lookups  # noqa: F401 — registers field__any
+        from fupin.core.dbfields import register_index_wrapper
+
+        register_index_wrapper()
