@@ -7,6 +7,7 @@ import datetime as dt
 
 import openpyxl
 import pytest
+from django.db import connection
 
 from fupin.core import idcard
 from fupin.core.errors import ApplicationError
@@ -448,3 +449,45 @@ def test_collector_thresholds_are_raised_for_the_import_only(cast, tmp_path, mon
     with pytest.raises(RuntimeError):
         run(cast["clerk_a"], tmp_path, hh, mm)
     assert gc.get_threshold() == before
+
+
+def test_member_audit_rows_hold_exactly_the_written_values(cast, tmp_path):
+    # `after` is the single path's snapshot of the row, value by value and in its order of keys
+    # (json keeps the order written, migration core 0006).
+    from fupin.registry.services import MEMBER_FIELDS, snapshot
+
+    hh, mm = families(2, VILLAGE_A, prefix="SA")
+    mm[1].update({"务工状况": "省外务工", "务工时间": 7, "是否现役军人": "是", "民族": "瑶族"})
+    mm[2].update({"基本医疗保险": "否", "姓名": "O'Brien \\ \"张\""})
+    r = run(cast["clerk_a"], tmp_path, hh, mm)
+    assert r.ok, r.errors
+    rows = list(AuditEntry.objects.filter(action="member.create", object_id__startswith="SA").order_by("id"))
+    members = list(Member.objects.filter(household__number__startswith="SA").select_related("household")
+                   .order_by("id"))
+    assert len(rows) == len(members) == 6
+    for e, m in zip(rows, members, strict=True):
+        assert e.after == snapshot(m, MEMBER_FIELDS), m.name
+        assert list(e.after) == MEMBER_FIELDS  # as the single path writes them
+        assert (e.object_type, e.object_id, e.area_code, e.before) == ("member", m.household.number, VILLAGE_A, None)
+        assert (e.actor_id, e.actor_name) == (cast["clerk_a"].pk, "clerk_a")
+    assert rows[1].after["migrant_months"] == 7 and rows[1].after["soldier"] is True
+    assert rows[0].after["birth_date"] == members[0].birth_date.isoformat() and rows[0].after["state_date"] is None
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL planner settings")
+def test_the_imports_planner_settings_end_with_it(cast, tmp_path):
+    # The import turns off sequential scans, parallel workers and JIT for its own look-ups
+    # (importer.PLANNER_SETTINGS); inside an enclosing transaction (this test's) they are restored,
+    # so that the caller's next queries plan as before.
+    from fupin.registry.importer import PLANNER_SETTINGS
+
+    def current():
+        with connection.cursor() as c:
+            return {name: c.execute("SELECT current_setting(%s)", [name]).fetchone()[0] for name in PLANNER_SETTINGS}
+
+    before = current()
+    assert before != PLANNER_SETTINGS
+    hh, mm = families(2, VILLAGE_A, prefix="PS")
+    r = run(cast["clerk_a"], tmp_path, hh, mm)
+    assert r.ok, r.errors
+    assert current() == before

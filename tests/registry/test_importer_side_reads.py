@@ -78,6 +78,7 @@ def test_a_jobs_progress_is_seen_by_a_watcher_during_the_import(cast, tmp_path, 
     from tests.registry.exchange_files import write_xlsx
 
     monkeypatch.setattr(importer, "BATCH", 2)  # several batches, so several progress steps
+    monkeypatch.setattr(importer, "JOB_PROGRESS_EVERY", 0)  # each of them written, however fast
     hh, mm = families(4, VILLAGE_A)
     path = write_xlsx(tmp_path / "job.xlsx", hh, mm)
     job = job_create(actor=cast["clerk_a"], kind="registry_import", params={"xlsx": str(path), "dry_run": False})

@@ -24,11 +24,13 @@ to count created / changed / unchanged, but writes nothing.
 
 from __future__ import annotations
 
+import collections
 import csv
 import gc
 import itertools
 import os
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,7 +57,19 @@ from fupin.registry.services import HOUSEHOLD_FIELDS, INCOME_FIELDS, MEMBER_FIEL
 
 BATCH = 2000
 SWITCH_INTERVAL = 0.0005  # seconds; see import_registry
+ID_BLOCK = 10_000  # primary keys taken from a sequence at a time (_Scratch.ids)
+JOB_PROGRESS_EVERY = 0.25  # seconds between two progress writes of a job (its bar in the web UI)
 GC_THRESHOLD = 50_000  # allocations between the cyclic collector's young passes during an import; see import_registry
+# The planner, for the import's look-ups on PostgreSQL (its transaction and the scratch connection):
+# - enable_seqscan off: the registry and scratch tables grow inside the import, where nothing has
+#   statistics about them; the planner takes them for small and answers each batch's look-ups (by ID
+#   number, by 户编号) with a sequential scan, so that every batch costs more than the one before.
+#   Every look-up here has an index.
+# - no parallel workers: with no statistics a look-up of 2,000 ID numbers looks big enough to start
+#   two; starting them took ~25 ms of the ~28 ms each look-up took (4.6 s of waiting per city).
+# - no JIT: with sequential scans "disabled", any plan that still needs one costs 10^10 and is
+#   compiled by LLVM first (~0.1–0.2 s each for the end-of-file counts).
+PLANNER_SETTINGS = {"enable_seqscan": "off", "max_parallel_workers_per_gather": "0", "jit": "off"}
 MEMBER_ID_AT = 3 + MEMBER_FIELDS.index("id_number")  # position in the stored-member tuples below
 PRESENT = "在户"
 HEAD = "户主"
@@ -156,6 +170,7 @@ class _Scratch:
         self._changes: list[tuple] = []
         self._pending: list[tuple[str, str, list[tuple]]] = []
         self.writer: CopyWriter | None = None  # PostgreSQL: sends the scratch rows from a thread
+        self._ids: dict = {}  # model -> primary keys taken from its sequence and not yet used (ids())
 
     def _cursor(self):
         return self.side.cursor() if self.side is not None else self.main.cursor()
@@ -167,8 +182,15 @@ class _Scratch:
             self.side.autocommit = True
         with self._cursor() as c:
             if self.pg:
-                # No statistics on tables made a moment ago: prefer their indexes (see _Importer.run).
-                c.execute("SET enable_seqscan = off")
+                # No statistics on tables made a moment ago: prefer their indexes (see _Importer.run),
+                # and none of the planner's costly extras (PLANNER_SETTINGS).
+                for name, value in PLANNER_SETTINGS.items():
+                    c.execute("SELECT set_config(%s, %s, false)", [name, value])
+                # Nothing here needs to be on disk before the next statement: the temporary tables
+                # are not logged anyway, and the sequence numbers and progress it writes are made
+                # durable by the import's own COMMIT, which flushes all WAL before it. Each commit
+                # otherwise waits for a flush (~9 ms here: 2.4 s of progress updates per city).
+                c.execute("SET synchronous_commit = off")
             # Text compared for equality only: on PostgreSQL in byte order (COLLATE "C"), not by the
             # locale's rules, for each of the hundreds of thousands of rows indexed and looked up.
             t = 'text COLLATE "C"' if self.pg else "text"
@@ -268,10 +290,37 @@ class _Scratch:
             c.execute(sql, params)
             return c.fetchall()
 
+    def ids(self, model, n: int) -> list[int]:
+        """n new primary keys of `model` from its table's sequence (PostgreSQL), taken ID_BLOCK at a
+        time: one round trip per block instead of one per batch. What an import does not use is a
+        gap in the numbering, as any rolled-back insert leaves."""
+        pool = self._ids.setdefault(model, collections.deque())
+        if len(pool) < n:
+            with self._cursor() as c:  # reads no scratch table: need not wait for their rows (sync)
+                c.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                          [model._meta.db_table, max(n - len(pool), ID_BLOCK)])
+                pool.extend(r[0] for r in c.fetchall())
+        return [pool.popleft() for _ in range(n)]
+
     def active_holders(self, ids: list[str]) -> dict[str, tuple[int, str]]:
         """selectors.active_holders on this connection (PostgreSQL only)."""
         with self._cursor() as c:
             return active_holders(ids, cursor=c)
+
+
+def _field_values(rows: list[dict], fields: list[str], other: str):
+    """A function giving a parsed row's values of `fields` as a dict of their own. When the rows
+    hold exactly `fields` and the key `other` (fast_validation's member rows: the fields and the
+    户编号), a copy without `other` (one C call) instead of a dict built key by key (~3 µs a row)."""
+    if rows and rows[0].keys() == {*fields, other}:
+        def values(f: dict) -> dict:
+            if len(f) != len(fields) + 1:
+                return {k: f[k] for k in fields}
+            d = f.copy()
+            del d[other]
+            return d
+        return values
+    return lambda f: {k: f[k] for k in fields}
 
 
 _initials_memo: dict[str, str] = {}
@@ -326,6 +375,7 @@ class _Importer:
         self.counties_loaded: set[str] = set()
         self.done = 0
         self.total = hh_src.total + m_src.total
+        self._job_written = float("-inf")  # time.monotonic() of the job's last progress write
         self.conn = connections[router.db_for_write(Household)]
         self.pg = self.conn.vendor == "postgresql"
         self.scratch = _Scratch(self.conn)
@@ -340,6 +390,7 @@ class _Importer:
         # are found in the scratch tables. Set by import_registry.
         self.side_reads = False
         self.missing_reported: set[str] = set()
+        self._event_row_of = None  # _event_row(), made once
         # An audit row's `after` of field values: on PostgreSQL the COPY's JSON encoder converts the
         # values (see bulkwrite._json); elsewhere the ORM's JSONField needs them jsonable first.
         self.after = (lambda values: values) if self.pg else jsonable
@@ -363,6 +414,10 @@ class _Importer:
             from fupin.jobs.services import job_progress
 
             done = min(self.done, self.total)
+            at = time.monotonic()
+            if done < self.total and at - self._job_written < JOB_PROGRESS_EVERY:
+                return  # the bar moves often enough; each write is a round trip (~3 ms)
+            self._job_written = at
             if self.side_reads and self.scratch.side is not None:
                 # through the second connection (autocommit): the progress bar moves during the import
                 with self.scratch.side.cursor() as c:
@@ -403,14 +458,12 @@ class _Importer:
             # A missing required column makes the whole file unusable; row errors would only be noise.
             self.errors += header_errors
             return
-        seqscan = None
+        planner: dict[str, str] = {}
         if self.pg:
-            # The registry and scratch tables grow inside this transaction, where nothing has statistics
-            # about them: the planner takes them for small and answers each batch's look-ups (by ID
-            # number, by 户编号) with a sequential scan, so every batch costs more than the one before.
-            # Every look-up here has an index; for this transaction only, prefer it.
-            seqscan = self._main("SELECT current_setting('enable_seqscan')")[0][0]
-            self._main("SELECT set_config('enable_seqscan', 'off', true)")
+            # For this transaction only (see PLANNER_SETTINGS); restored at the end for an enclosing one.
+            for name, value in PLANNER_SETTINGS.items():
+                planner[name] = self._main("SELECT current_setting(%s)", [name])[0][0]
+                self._main("SELECT set_config(%s, %s, true)", [name, value])
         immediate = self.pg and not self.dry_run and self.side_reads
         if immediate:
             # Foreign keys are checked as each COPY ends instead of all at COMMIT: the same work
@@ -429,7 +482,7 @@ class _Importer:
             self.rows_inc, self.rows_m = Rows(IncomeRecord, self.writer), Rows(Member, self.writer)
             self.rows_audit, self.rows_event = Rows(audit.AuditEntry, self.writer), Rows(HouseholdEvent, self.writer)
             self._stream(self.hh_src, self._household_batch, "户")
-            self._stream(self.m_src, self._member_batch, "人")
+            self._stream(self.m_src, self._member_batch, "人", prepare=self._parse_members)
             # No drain() before the end-of-file checks: the only registry rows they read are the stored
             # members of households already in the system that the file does NOT name, which this
             # import does not write; so they can run (on the second connection) while the last
@@ -440,8 +493,8 @@ class _Importer:
             self._counts()
             if self.writer is not None:
                 self.writer.close()
-            if seqscan is not None:
-                self._main("SELECT set_config('enable_seqscan', %s, true)", [seqscan])
+            for name, value in planner.items():
+                self._main("SELECT set_config(%s, %s, true)", [name, value])
             if immediate:
                 self._main("SET CONSTRAINTS ALL DEFERRED")  # Django's foreign keys are INITIALLY DEFERRED
         finally:
@@ -451,19 +504,23 @@ class _Importer:
         order = {v.HOUSEHOLD_SHEET: 0, v.MEMBER_SHEET: 1}
         self.errors.sort(key=lambda e: (order.get(e.sheet, 2), e.row or 0))
 
-    def _stream(self, src: SheetSource, handle, sheet: str) -> None:
+    def _stream(self, src: SheetSource, handle, sheet: str, prepare=None) -> None:
+        """Hand the sheet's rows to `handle` BATCH at a time (the last batch may be empty), through
+        `prepare` first if given. (Preparing the next batch in a thread of its own, while this one
+        waits for the database, made a city's import slower: 52.2 -> 54.9 s, 3.7 s more CPU time
+        spent handing the interpreter's lock back and forth.)"""
         batch: list = []
         for item in src.rows():
             batch.append(item)
             if len(batch) >= BATCH:
-                if self.writer is not None:
-                    self.writer.next_batch()
-                handle(batch)
-                self._step(sheet, len(batch))
+                self._handle(handle, sheet, batch, prepare)
                 batch = []
+        self._handle(handle, sheet, batch, prepare)
+
+    def _handle(self, handle, sheet: str, batch: list, prepare) -> None:
         if self.writer is not None:
             self.writer.next_batch()
-        handle(batch)
+        handle(batch if prepare is None else prepare(batch))
         self._step(sheet, len(batch))
 
     def _step(self, sheet: str, n: int) -> None:
@@ -591,24 +648,21 @@ class _Importer:
         if self.dry_run:
             return {f["number"]: None for f in created}
         pks: dict[str, int | None] = {}
+        values = [{k: f[k] for k in HOUSEHOLD_FIELDS} for f in created]  # each row's, and its audit's `after`
         if created:
             if self.pg:
                 # ids taken from the table's own sequence, so the rows can be sent without reading them back
-                ids = [r[0] for r in self.scratch.fetch(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                    [Household._meta.db_table, len(created)])]
-                pks = {f["number"]: pk for f, pk in zip(created, ids, strict=True)}
-            for f in created:
+                pks = {f["number"]: pk for f, pk in zip(created, self.scratch.ids(Household, len(created)), strict=True)}
+            for f, fields in zip(created, values, strict=True):
                 new_hh.append({"id": pks.get(f["number"]), "number": f["number"],
-                               "head_initials": _initials(f["head_name"]), **{k: f[k] for k in HOUSEHOLD_FIELDS}})
+                               "head_initials": _initials(f["head_name"]), **fields})
         self.rows_hh.insert(new_hh, now)
         if created and not self.pg:
             pks = dict(Household.objects.filter(number__in=[f["number"] for f in created]).values_list("number", "pk"))
-        for f in created:
+        for f, fields in zip(created, values, strict=True):
             number, income, village = f["number"], f["income"], f["village_id"]
             new_inc.append({"household_id": pks[number], **income})
-            entries.append(make_audit("household.create", "household", number, village,
-                                      after=self.after({k: f[k] for k in HOUSEHOLD_FIELDS})))
+            entries.append(make_audit("household.create", "household", number, village, after=self.after(fields)))
             entries.append(make_audit("income.set", "income", f"{number}/{income['year']}", village,
                                       after=self.after(income)))
         if upd_hh:
@@ -638,13 +692,17 @@ class _Importer:
         return make
 
     # -- sheet 人 ------------------------------------------------------------------------------------
-    def _member_batch(self, batch: list[tuple[int, dict]]) -> None:
-        if not batch:
+    def _parse_members(self, batch: list[tuple[int, dict]]) -> list[tuple[int, dict, list[v.RowError]]]:
+        """The row rules of sheet 人 (fast_validation): (row, fields, errors) per row."""
+        parse = self.mp.parse
+        return [(row, *parse(raw, row)) for row, raw in batch]
+
+    def _member_batch(self, rows: list[tuple[int, dict, list[v.RowError]]]) -> None:
+        if not rows:
             return
         s = self.scratch
         parsed = []
-        for row, raw in batch:
-            f, errs = self.mp.parse(raw, row)
+        for row, f, errs in rows:
             self.errors.extend(errs)
             id_ok = bool(f["id_number"]) and not any(e.column == "证件号码" for e in errs)
             parsed.append([row, f, errs, id_ok, False])
@@ -727,6 +785,7 @@ class _Importer:
                     existing[key] = values
         new_m, upd_m, entries = [], [], []
         new_counts: dict[str, int] = {}
+        member_values = _field_values(batch, MEMBER_FIELDS, "household_number")
         write = not self.dry_run
         for f in batch:
             number = f["household_number"]
@@ -737,9 +796,12 @@ class _Importer:
                 if not is_new_hh:
                     new_counts[number] = new_counts.get(number, 0) + 1
                 if write:
-                    values = {k: f[k] for k in MEMBER_FIELDS}
-                    new_m.append({"household_id": pk, "name_initials": _initials(f["name"]), **values})
-                    entries.append(make_audit("member.create", "member", number, village, after=self.after(values)))
+                    row = member_values(f)
+                    row["household_id"], row["name_initials"] = pk, _initials(f["name"])
+                    new_m.append(row)
+                    # `after` with its keys in the order the single path writes them (json keeps it)
+                    entries.append(make_audit("member.create", "member", number, village,
+                                              after=self.after({k: f[k] for k in MEMBER_FIELDS})))
                 continue
             stored = dict(zip(MEMBER_FIELDS, m[3:], strict=True))
             diff = [k for k in MEMBER_FIELDS if stored[k] != f[k]]
@@ -783,6 +845,10 @@ class _Importer:
             counts = {number: (total, active or 0) for number, total, active in s.fetch_in(
                 f"SELECT number, count(*), sum(CASE WHEN state = %s THEN 1 ELSE 0 END) FROM {s.m} "
                 f"WHERE number {{in}} GROUP BY number", numbers, (PRESENT,))}
+            if self.writing:
+                # their events now, from these counts, rather than in a second pass over the file's
+                # households at the end (if a later household fails its check, all is rolled back)
+                self._created_events(chunk, counts)
             file_heads: dict[str, list[tuple]] = {}
             for number, row, name, idn, state in s.fetch_in(
                     f"SELECT number, row, name, id_number, state FROM {s.m} WHERE relation = %s AND number {{in}} "
@@ -830,14 +896,12 @@ class _Importer:
                     errs = [e for e in errs if e.code == E.E_MULTIPLE_HEADS]
                 self.errors.extend(errs)
 
-    def _events(self) -> None:
-        """One timeline event per created or changed household (services.event)."""
-        s = self.scratch
+    def _event_row(self):
+        """A function making the row of one timeline event (services.event) of this import. One
+        services.event() per kind gives the shape of the row (actor, time, type); the rest differs
+        per household. Building 130,000 model instances would cost more than the insert."""
         job_id = audit.current().get("job_id")
-        now = timezone.now()
         fields = [f.attname for f in HouseholdEvent._meta.concrete_fields if not f.primary_key]
-        # One services.event() per kind gives the shape of the row (actor, time, type); the rest
-        # differs per household. Building 130,000 model instances would cost more than the insert.
         templates = {}
         for kind in ("created", "updated"):
             ev = event(Household(pk=0, number=""), self.actor, kind, "")
@@ -846,15 +910,24 @@ class _Importer:
         def row(kind: str, pk: int, message: str, **parameters) -> dict:
             return {**templates[kind], "household_id": pk, "message": message[:300],
                     "parameters": {"source": "import", "job": job_id, **parameters}}
+        return row
 
-        for chunk in self._households_in_order("created"):
-            counts = dict(s.fetch_in(f"SELECT number, count(*) FROM {s.m} WHERE number {{in}} GROUP BY number",
-                                     [r[1] for r in chunk]))
-            events = []
-            for _seq, number, _row, pk, head_name, _hid, _in, _created in chunk:
-                n = counts.get(number, 0)
-                events.append(row("created", pk, f"导入建档：户主 {head_name}，{n} 人", members=n))
-            self._send_events(events, now)
+    def _created_events(self, chunk: list[tuple], counts: dict[str, tuple[int, int]]) -> None:
+        """The events of the households of `chunk` (_households_in_order) that this import creates,
+        given their member counts: made during _check_compositions, which has just counted them."""
+        row = self._event_row_of or self._event_row()
+        self._event_row_of = row
+        events = [row("created", pk, f"导入建档：户主 {head_name}，{n} 人", members=n)
+                  for _seq, number, _row, pk, head_name, _hid, _in, created in chunk if created
+                  for n in (counts.get(number, (0, 0))[0],)]
+        self._send_events(events, timezone.now())
+
+    def _events(self) -> None:
+        """One timeline event per changed household (services.event); those of the created ones
+        are made by _check_compositions (_created_events)."""
+        s = self.scratch
+        now = timezone.now()
+        row = self._event_row_of or self._event_row()
         # changed households: their notes in the order they were made, grouped by 户编号
         events: list[dict] = []
         key: tuple = ("", 0)
