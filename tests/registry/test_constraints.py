@@ -17,6 +17,14 @@ def _copy_of(m: Member, household) -> Member:
     return Member(**{**fields, "household_id": household.pk})
 
 
+def _left_for(m: Member, household) -> Member:
+    """A saved row of `m` in `household` with the state 迁出 (moved out)."""
+    old = _copy_of(m, household)
+    old.state = "迁出"
+    old.save()
+    return old
+
+
 def test_the_same_person_cannot_be_active_in_two_households(cast):
     a = make_household(cast["clerk_a"], "C1", VILLAGE_A, size=1)
     b = make_household(cast["clerk_a"], "C2", VILLAGE_A, size=1)
@@ -29,9 +37,7 @@ def test_a_person_who_left_may_be_active_elsewhere(cast):
     a = make_household(cast["clerk_a"], "C3", VILLAGE_A, size=1)
     b = make_household(cast["clerk_a"], "C4", VILLAGE_A, size=1)
     person = a.members.get()
-    moved = _copy_of(person, b)
-    moved.state = "迁出"
-    moved.save()
+    _left_for(person, b)
     assert Member.objects.filter(id_number=person.id_number).count() == 2
 
 
@@ -40,9 +46,7 @@ def test_a_person_may_have_left_several_households(cast):
     homes = [make_household(cast["clerk_a"], f"C{n}", VILLAGE_A, size=1) for n in (5, 6, 7)]
     person = homes[0].members.get()
     for h in homes[1:]:
-        old = _copy_of(person, h)
-        old.state = "迁出"
-        old.save()
+        _left_for(person, h)
     assert Member.objects.filter(id_number=person.id_number).count() == 3
     assert Member.objects.filter(id_number=person.id_number, state="在户").count() == 1
 
@@ -50,10 +54,7 @@ def test_a_person_may_have_left_several_households(cast):
 def test_a_person_who_left_cannot_come_back_beside_an_active_row(cast):
     a = make_household(cast["clerk_a"], "C8", VILLAGE_A, size=1)
     b = make_household(cast["clerk_a"], "C9", VILLAGE_A, size=1)
-    person = a.members.get()
-    moved = _copy_of(person, b)
-    moved.state = "迁出"
-    moved.save()
+    moved = _left_for(a.members.get(), b)
     moved.state = "在户"
     with pytest.raises(IntegrityError), transaction.atomic():
         moved.save()

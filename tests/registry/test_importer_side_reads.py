@@ -86,8 +86,8 @@ def test_a_jobs_progress_is_seen_by_a_watcher_during_the_import(cast, tmp_path, 
     seen = []
     real = importer._Importer.progress
 
-    def watch(self, stage, step=0):
-        real(self, stage, step)
+    def watch(self, stage, step=0, last=False):
+        real(self, stage, step, last)
         with psycopg.connect(**{k: v for k, v in params.items() if k != "cursor_factory"}) as watcher:
             seen.append(watcher.execute(f"SELECT done FROM {Job._meta.db_table} WHERE id = %s", [job.pk]).fetchone()[0])
 

@@ -35,8 +35,8 @@ class JSONTextField(models.JSONField):
         return value
 
     def from_db_value(self, value, expression, connection):
-        if value is not None and not isinstance(value, str):
-            return value  # psycopg parses `json` itself (Django has it hand over only jsonb as text)
+        if connection.vendor == "postgresql":
+            return value  # psycopg has parsed `json` itself (Django has it hand over only jsonb as text)
         return super().from_db_value(value, expression, connection)
 
 
@@ -78,6 +78,9 @@ class PatternOps(OpClass):
 def register_index_wrapper() -> None:
     """Let PatternOps wrap an index expression's column instead of being parenthesised as an
     expression of its own (what django.contrib.postgres does for its OpClass, when installed)."""
-    wrappers = IndexExpression.wrapper_classes  # Django's: (OrderBy, Collate); found by exact type
+    # Django's: (OrderBy, Collate), or (OrderBy, OpClass, Collate) once django.contrib.postgres is
+    # installed, which sets them in its ready() and again when settings change: PatternOps must be
+    # among them itself (they are sorted by their exact type), so register after that app's ready().
+    wrappers = IndexExpression.wrapper_classes
     if PatternOps not in wrappers:
         IndexExpression.register_wrappers(*wrappers[:1], PatternOps, *wrappers[1:])

@@ -186,10 +186,10 @@ class _Scratch:
                 # and none of the planner's costly extras (PLANNER_SETTINGS).
                 for name, value in PLANNER_SETTINGS.items():
                     c.execute("SELECT set_config(%s, %s, false)", [name, value])
-                # Nothing here needs to be on disk before the next statement: the temporary tables
-                # are not logged anyway, and the sequence numbers and progress it writes are made
-                # durable by the import's own COMMIT, which flushes all WAL before it. Each commit
-                # otherwise waits for a flush (~9 ms here: 2.4 s of progress updates per city).
+                # The only logged writes here are a job's progress (the temporary tables are not
+                # logged): a figure for the progress bar, which may be lost in a crash. Its commits
+                # need not wait for a flush to disk (~9 ms each here, 2.4 s of a city's import); the
+                # next commit that does wait (the import's, or job_finish's) flushes them too.
                 c.execute("SET synchronous_commit = off")
             # Text compared for equality only: on PostgreSQL in byte order (COLLATE "C"), not by the
             # locale's rules, for each of the hundreds of thousands of rows indexed and looked up.
@@ -290,15 +290,16 @@ class _Scratch:
             c.execute(sql, params)
             return c.fetchall()
 
-    def ids(self, model, n: int) -> list[int]:
-        """n new primary keys of `model` from its table's sequence (PostgreSQL), taken ID_BLOCK at a
-        time: one round trip per block instead of one per batch. What an import does not use is a
-        gap in the numbering, as any rolled-back insert leaves."""
+    def ids(self, model, n: int, block: int = ID_BLOCK) -> list[int]:
+        """n new primary keys of `model` from its table's sequence (PostgreSQL), taken `block` at a
+        time (the caller caps it at what the file may need): one round trip per block instead of one
+        per batch. What an import does not use is a gap in the numbering, as any rolled-back insert
+        leaves."""
         pool = self._ids.setdefault(model, collections.deque())
         if len(pool) < n:
             with self._cursor() as c:  # reads no scratch table: need not wait for their rows (sync)
                 c.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                          [model._meta.db_table, max(n - len(pool), ID_BLOCK)])
+                          [model._meta.db_table, max(n - len(pool), block)])
                 pool.extend(r[0] for r in c.fetchall())
         return [pool.popleft() for _ in range(n)]
 
@@ -406,7 +407,8 @@ class _Importer:
         return not self.errors
 
     # -- helpers ---------------------------------------------------------------------------------
-    def progress(self, stage: str, step: int = 0) -> None:
+    def progress(self, stage: str, step: int = 0, last: bool = False) -> None:
+        """`last`: the end of the file (written to the job whenever the one before was)."""
         self.done += step
         if self._progress:
             self._progress(min(self.done, self.total), self.total, stage)
@@ -415,8 +417,11 @@ class _Importer:
 
             done = min(self.done, self.total)
             at = time.monotonic()
-            if done < self.total and at - self._job_written < JOB_PROGRESS_EVERY:
-                return  # the bar moves often enough; each write is a round trip (~3 ms)
+            if not last and at - self._job_written < JOB_PROGRESS_EVERY:
+                # the bar moves often enough; each write is a round trip (~3 ms). The job keeps the
+                # figures, which job_finish writes with the result.
+                self.job.done, self.job.total, self.job.stage = done, self.total, stage
+                return
             self._job_written = at
             if self.side_reads and self.scratch.side is not None:
                 # through the second connection (autocommit): the progress bar moves during the import
@@ -515,18 +520,18 @@ class _Importer:
             if len(batch) >= BATCH:
                 self._handle(handle, sheet, batch, prepare)
                 batch = []
-        self._handle(handle, sheet, batch, prepare)
+        self._handle(handle, sheet, batch, prepare, last=True)
 
-    def _handle(self, handle, sheet: str, batch: list, prepare) -> None:
+    def _handle(self, handle, sheet: str, batch: list, prepare, last: bool = False) -> None:
         if self.writer is not None:
             self.writer.next_batch()
         handle(batch if prepare is None else prepare(batch))
-        self._step(sheet, len(batch))
+        self._step(sheet, len(batch), last)
 
-    def _step(self, sheet: str, n: int) -> None:
+    def _step(self, sheet: str, n: int, last: bool = False) -> None:
         stage = (f"写入“{sheet}” / writing {'households' if sheet == '户' else 'members'}" if self.writing else
                  f"校验“{sheet}” / checking {'households' if sheet == '户' else 'members'}")
-        self.progress(stage, n)
+        self.progress(stage, n, last)
 
     # -- sheet 户 ------------------------------------------------------------------------------------
     def _household_batch(self, batch: list[tuple[int, dict]]) -> None:
@@ -652,7 +657,8 @@ class _Importer:
         if created:
             if self.pg:
                 # ids taken from the table's own sequence, so the rows can be sent without reading them back
-                pks = {f["number"]: pk for f, pk in zip(created, self.scratch.ids(Household, len(created)), strict=True)}
+                ids = self.scratch.ids(Household, len(created), block=min(ID_BLOCK, self.hh_src.total))
+                pks = {f["number"]: pk for f, pk in zip(created, ids, strict=True)}
             for f, fields in zip(created, values, strict=True):
                 new_hh.append({"id": pks.get(f["number"]), "number": f["number"],
                                "head_initials": _initials(f["head_name"]), **fields})
@@ -845,10 +851,6 @@ class _Importer:
             counts = {number: (total, active or 0) for number, total, active in s.fetch_in(
                 f"SELECT number, count(*), sum(CASE WHEN state = %s THEN 1 ELSE 0 END) FROM {s.m} "
                 f"WHERE number {{in}} GROUP BY number", numbers, (PRESENT,))}
-            if self.writing:
-                # their events now, from these counts, rather than in a second pass over the file's
-                # households at the end (if a later household fails its check, all is rolled back)
-                self._created_events(chunk, counts)
             file_heads: dict[str, list[tuple]] = {}
             for number, row, name, idn, state in s.fetch_in(
                     f"SELECT number, row, name, id_number, state FROM {s.m} WHERE relation = %s AND number {{in}} "
@@ -895,6 +897,12 @@ class _Importer:
                     # The household row is not in this file: only a second head among the new rows is the file's fault.
                     errs = [e for e in errs if e.code == E.E_MULTIPLE_HEADS]
                 self.errors.extend(errs)
+            if self.writing:
+                # the events of the chunk's created households now, from these counts, rather than in a
+                # second pass over the file's households at the end (if a later household fails its
+                # check, all is rolled back); after this chunk's look-ups, which would otherwise wait
+                # behind the events' COPY on the import's connection
+                self._created_events(chunk, counts)
 
     def _event_row(self):
         """A function making the row of one timeline event (services.event) of this import. One
