@@ -92,3 +92,16 @@ def test_a_date_range_uses_the_brin_index(cast):
         # a table this small is read whole anyway; what matters is that the index can serve the range
         c.execute("SET LOCAL enable_seqscan = off")
         assert "core_audit_at_brin" in qs.explain()
+
+
+def test_before_and_after_can_be_filtered_by_a_key(cast):
+    # json has no equality on PostgreSQL: a key look-up reads the column as jsonb (JSONTextKeyTransform)
+    now = timezone.now()
+    a = AuditEntry.objects.create(at=now, action="test.key", object_type="x", area_code="",
+                                  before={"state": "township_review", "n": {"deep": 2}}, after={"state": "approved"})
+    AuditEntry.objects.create(at=now, action="test.key", object_type="x", area_code="",
+                              before={"state": "draft"}, after=None)
+    rows = AuditEntry.objects.filter(action="test.key")
+    assert list(rows.filter(before__state="township_review")) == [a]
+    assert list(rows.filter(before__n__deep=2)) == [a]
+    assert list(rows.filter(after__state__isnull=False)) == [a]

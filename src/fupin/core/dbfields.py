@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib.postgres.indexes import OpClass
 from django.db import models
+from django.db.models.fields.json import KeyTransform, KeyTransformFactory
 from django.db.models.indexes import IndexExpression
 
 
@@ -25,19 +26,41 @@ class JSONTextField(models.JSONField):
             return "json"
         return super().db_type(connection)
 
-    def get_db_prep_value(self, value, connection, prepared=False):
-        value = super().get_db_prep_value(value, connection, prepared)
+    def get_db_prep_save(self, value, connection):
+        value = super().get_db_prep_save(value, connection)
         if connection.vendor == "postgresql":
             from psycopg.types.json import Json, Jsonb
 
-            if isinstance(value, Jsonb):  # sent as json, so that the keys keep their order
+            if isinstance(value, Jsonb):  # saved as json, so that the keys keep their order
                 return Json(value.obj, value.dumps)
-        return value
+        return value  # (a lookup's value stays jsonb: JSONTextKeyTransform compares as jsonb)
+
+    def get_transform(self, name):
+        transform = super().get_transform(name)
+        if isinstance(transform, KeyTransformFactory):
+            return _JSONTextKeyTransformFactory(name)
+        return transform
 
     def from_db_value(self, value, expression, connection):
         if connection.vendor == "postgresql":
             return value  # psycopg has parsed `json` itself (Django has it hand over only jsonb as text)
         return super().from_db_value(value, expression, connection)
+
+
+class JSONTextKeyTransform(KeyTransform):
+    """`field__key` on a JSONTextField: PostgreSQL's json has no equality, so the column is read as
+    jsonb for the look-up (a rare read: the audit trail's before/after are shown, not searched)."""
+
+    def preprocess_lhs(self, compiler, connection):
+        lhs, params, keys = super().preprocess_lhs(compiler, connection)
+        if connection.vendor == "postgresql":
+            lhs = f"({lhs})::jsonb"
+        return lhs, params, keys
+
+
+class _JSONTextKeyTransformFactory(KeyTransformFactory):
+    def __call__(self, *args, **kwargs):
+        return JSONTextKeyTransform(self.key_name, *args, **kwargs)
 
 
 class BrinOnPostgres(models.Index):
