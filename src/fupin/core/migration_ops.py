@@ -3,6 +3,18 @@
 from django.db import migrations, models
 
 
+def plain_indexes(schema_editor, table: str, column: str) -> list[str]:
+    """The names of the ordinary (btree, not unique, not primary key) single-column indexes on
+    `column` of `table`, as the database has them (Django's generated names, whatever they are)."""
+    conn = schema_editor.connection
+    with conn.cursor() as cursor:
+        found = conn.introspection.get_constraints(cursor, table)
+    return [name for name, info in found.items()
+            if info.get("index") and info.get("columns") == [column] and not info.get("unique")
+            and not info.get("primary_key")
+            and info.get("type") in ("idx", "btree")]  # btree ("idx" to Django), not a GIN/trigram/BRIN index
+
+
 def prefix_index_only(model_name: str, field_name: str, field: models.Field, index_name: str):
     """Replace a CharField's `db_index=True` by ONE prefix-search index (Meta.indexes, opclass
     varchar_pattern_ops on PostgreSQL, a plain index elsewhere).
@@ -20,17 +32,14 @@ def prefix_index_only(model_name: str, field_name: str, field: models.Field, ind
         table = model._meta.db_table
         column = model._meta.get_field(field_name).column
         conn = schema_editor.connection
-        with conn.cursor() as cursor:
-            found = conn.introspection.get_constraints(cursor, table)
         like = None
-        for name, info in found.items():
-            if (info.get("index") and info.get("columns") == [column] and not info.get("unique")
-                    and not info.get("primary_key") and name != index_name
-                    and info.get("type") in ("idx", "btree")):  # btree ("idx" to Django), not a GIN/trigram index
-                if conn.vendor == "postgresql" and name.endswith("_like") and like is None:
-                    like = name
-                else:
-                    schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(name)}")
+        for name in plain_indexes(schema_editor, table, column):
+            if name == index_name:
+                continue
+            if conn.vendor == "postgresql" and name.endswith("_like") and like is None:
+                like = name
+            else:
+                schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(name)}")
         q = schema_editor.quote_name
         if like is not None:
             schema_editor.execute(f"ALTER INDEX {q(like)} RENAME TO {q(index_name)}")

@@ -11,16 +11,20 @@ def job_create(*, actor, kind: str, params: dict) -> Job:
     return Job.objects.create(actor=actor, kind=kind, params=params)
 
 
-def job_progress(job: Job, *, done: int, total: int | None = None, stage: str = "", cursor=None) -> None:
+def job_progress(job: Job, *, done: int, total: int | None = None, stage: str = "", cursor=None,
+                 write: bool = True) -> None:
     """Advance the job. Inside a transaction the row is only updated in memory (a write would be
     invisible until commit), unless `cursor` is given: a cursor of a connection in autocommit
     (the registry importer's second connection on PostgreSQL), through which the watcher sees
-    the progress at once."""
+    the progress at once. `write=False`: in memory only (a caller that writes less often;
+    job_finish writes the figures in the end)."""
     job.done = done
     if total is not None:
         job.total = total
     if stage:
         job.stage = stage
+    if not write:
+        return
     if cursor is not None:
         cursor.execute(f"UPDATE {Job._meta.db_table} SET done = %s, total = %s, stage = %s, status = %s "
                        "WHERE id = %s", [job.done, job.total, job.stage, Job.Status.RUNNING, job.pk])

@@ -21,6 +21,14 @@ from django.db import connections, models, router
 from fupin.core import audit
 
 
+def sequence_ids(cursor, model, n: int) -> list[int]:
+    """n new primary keys of `model` taken from its table's sequence (PostgreSQL), so that rows can
+    be COPYed with their keys and need not be read back."""
+    cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                   [model._meta.db_table, n])
+    return [r[0] for r in cursor.fetchall()]
+
+
 class Rows:
     """Fast INSERT of many rows of one model, bypassing the ORM's per-value SQL compiler, which
     dominates a bulk_create of hundreds of thousands of rows.

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import collections
 import csv
+import functools
 import gc
 import itertools
 import os
@@ -48,7 +49,7 @@ from fupin.core.errors import PermissionDenied
 from fupin.core.idcard import mask
 from fupin.core.pgarray import array_literal
 from fupin.registry import validation as v
-from fupin.registry.bulkwrite import CopyWriter, Rows, jsonable, tuple_copy_payload
+from fupin.registry.bulkwrite import CopyWriter, Rows, jsonable, sequence_ids, tuple_copy_payload
 from fupin.registry.exchange_io import SheetSource, open_sources
 from fupin.registry.fast_validation import HouseholdParser, MemberParser
 from fupin.registry.models import Household, HouseholdEvent, IncomeRecord, Member
@@ -188,8 +189,9 @@ class _Scratch:
                     c.execute("SELECT set_config(%s, %s, false)", [name, value])
                 # The only logged writes here are a job's progress (the temporary tables are not
                 # logged): a figure for the progress bar, which may be lost in a crash. Its commits
-                # need not wait for a flush to disk (~9 ms each here, 2.4 s of a city's import); the
-                # next commit that does wait (the import's, or job_finish's) flushes them too.
+                # need not wait for a flush to disk; the next commit that does wait (the import's, or
+                # job_finish's) flushes them too. (A city's 269 progress writes took 2.4 s with the
+                # flush, 0.8 s without, before they were also made rarer: JOB_PROGRESS_EVERY.)
                 c.execute("SET synchronous_commit = off")
             # Text compared for equality only: on PostgreSQL in byte order (COLLATE "C"), not by the
             # locale's rules, for each of the hundreds of thousands of rows indexed and looked up.
@@ -298,30 +300,13 @@ class _Scratch:
         pool = self._ids.setdefault(model, collections.deque())
         if len(pool) < n:
             with self._cursor() as c:  # reads no scratch table: need not wait for their rows (sync)
-                c.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                          [model._meta.db_table, max(n - len(pool), block)])
-                pool.extend(r[0] for r in c.fetchall())
+                pool.extend(sequence_ids(c, model, max(n - len(pool), block)))
         return [pool.popleft() for _ in range(n)]
 
     def active_holders(self, ids: list[str]) -> dict[str, tuple[int, str]]:
         """selectors.active_holders on this connection (PostgreSQL only)."""
         with self._cursor() as c:
             return active_holders(ids, cursor=c)
-
-
-def _field_values(rows: list[dict], fields: list[str], other: str):
-    """A function giving a parsed row's values of `fields` as a dict of their own. When the rows
-    hold exactly `fields` and the key `other` (fast_validation's member rows: the fields and the
-    户编号), a copy without `other` (one C call) instead of a dict built key by key (~3 µs a row)."""
-    if rows and rows[0].keys() == {*fields, other}:
-        def values(f: dict) -> dict:
-            if len(f) != len(fields) + 1:
-                return {k: f[k] for k in fields}
-            d = f.copy()
-            del d[other]
-            return d
-        return values
-    return lambda f: {k: f[k] for k in fields}
 
 
 _initials_memo: dict[str, str] = {}
@@ -391,7 +376,6 @@ class _Importer:
         # are found in the scratch tables. Set by import_registry.
         self.side_reads = False
         self.missing_reported: set[str] = set()
-        self._event_row_of = None  # _event_row(), made once
         # An audit row's `after` of field values: on PostgreSQL the COPY's JSON encoder converts the
         # values (see bulkwrite._json); elsewhere the ORM's JSONField needs them jsonable first.
         self.after = (lambda values: values) if self.pg else jsonable
@@ -420,7 +404,7 @@ class _Importer:
             if not last and at - self._job_written < JOB_PROGRESS_EVERY:
                 # the bar moves often enough; each write is a round trip (~3 ms). The job keeps the
                 # figures, which job_finish writes with the result.
-                self.job.done, self.job.total, self.job.stage = done, self.total, stage
+                job_progress(self.job, done=done, total=self.total, stage=stage, write=False)
                 return
             self._job_written = at
             if self.side_reads and self.scratch.side is not None:
@@ -487,7 +471,7 @@ class _Importer:
             self.rows_inc, self.rows_m = Rows(IncomeRecord, self.writer), Rows(Member, self.writer)
             self.rows_audit, self.rows_event = Rows(audit.AuditEntry, self.writer), Rows(HouseholdEvent, self.writer)
             self._stream(self.hh_src, self._household_batch, "户")
-            self._stream(self.m_src, self._member_batch, "人", prepare=self._parse_members)
+            self._stream(self.m_src, self._member_batch, "人")
             # No drain() before the end-of-file checks: the only registry rows they read are the stored
             # members of households already in the system that the file does NOT name, which this
             # import does not write; so they can run (on the second connection) while the last
@@ -509,23 +493,23 @@ class _Importer:
         order = {v.HOUSEHOLD_SHEET: 0, v.MEMBER_SHEET: 1}
         self.errors.sort(key=lambda e: (order.get(e.sheet, 2), e.row or 0))
 
-    def _stream(self, src: SheetSource, handle, sheet: str, prepare=None) -> None:
-        """Hand the sheet's rows to `handle` BATCH at a time (the last batch may be empty), through
-        `prepare` first if given. (Preparing the next batch in a thread of its own, while this one
-        waits for the database, made a city's import slower: 52.2 -> 54.9 s, 3.7 s more CPU time
-        spent handing the interpreter's lock back and forth.)"""
+    def _stream(self, src: SheetSource, handle, sheet: str) -> None:
+        """Hand the sheet's rows to `handle` BATCH at a time (the last batch may be empty). (Parsing
+        the next batch in a thread of its own while this one waits for the database made a city's
+        import slower, one run each: 52.2 -> 54.9 s, 3.7 s more CPU time spent handing the
+        interpreter's lock back and forth between two pure-Python threads.)"""
         batch: list = []
         for item in src.rows():
             batch.append(item)
             if len(batch) >= BATCH:
-                self._handle(handle, sheet, batch, prepare)
+                self._handle(handle, sheet, batch)
                 batch = []
-        self._handle(handle, sheet, batch, prepare, last=True)
+        self._handle(handle, sheet, batch, last=True)
 
-    def _handle(self, handle, sheet: str, batch: list, prepare, last: bool = False) -> None:
+    def _handle(self, handle, sheet: str, batch: list, last: bool = False) -> None:
         if self.writer is not None:
             self.writer.next_batch()
-        handle(batch if prepare is None else prepare(batch))
+        handle(batch)
         self._step(sheet, len(batch), last)
 
     def _step(self, sheet: str, n: int, last: bool = False) -> None:
@@ -698,17 +682,13 @@ class _Importer:
         return make
 
     # -- sheet 人 ------------------------------------------------------------------------------------
-    def _parse_members(self, batch: list[tuple[int, dict]]) -> list[tuple[int, dict, list[v.RowError]]]:
-        """The row rules of sheet 人 (fast_validation): (row, fields, errors) per row."""
-        parse = self.mp.parse
-        return [(row, *parse(raw, row)) for row, raw in batch]
-
-    def _member_batch(self, rows: list[tuple[int, dict, list[v.RowError]]]) -> None:
-        if not rows:
+    def _member_batch(self, batch: list[tuple[int, dict]]) -> None:
+        if not batch:
             return
         s = self.scratch
         parsed = []
-        for row, f, errs in rows:
+        for row, raw in batch:
+            f, errs = self.mp.parse(raw, row)
             self.errors.extend(errs)
             id_ok = bool(f["id_number"]) and not any(e.column == "证件号码" for e in errs)
             parsed.append([row, f, errs, id_ok, False])
@@ -791,7 +771,6 @@ class _Importer:
                     existing[key] = values
         new_m, upd_m, entries = [], [], []
         new_counts: dict[str, int] = {}
-        member_values = _field_values(batch, MEMBER_FIELDS, "household_number")
         write = not self.dry_run
         for f in batch:
             number = f["household_number"]
@@ -802,12 +781,11 @@ class _Importer:
                 if not is_new_hh:
                     new_counts[number] = new_counts.get(number, 0) + 1
                 if write:
-                    row = member_values(f)
-                    row["household_id"], row["name_initials"] = pk, _initials(f["name"])
-                    new_m.append(row)
-                    # `after` with its keys in the order the single path writes them (json keeps it)
-                    entries.append(make_audit("member.create", "member", number, village,
-                                              after=self.after({k: f[k] for k in MEMBER_FIELDS})))
+                    # the row's values, and its audit row's `after` with the keys in the order the
+                    # single path writes them (json keeps it)
+                    values = {k: f[k] for k in MEMBER_FIELDS}
+                    new_m.append({"household_id": pk, "name_initials": _initials(f["name"]), **values})
+                    entries.append(make_audit("member.create", "member", number, village, after=self.after(values)))
                 continue
             stored = dict(zip(MEMBER_FIELDS, m[3:], strict=True))
             diff = [k for k in MEMBER_FIELDS if stored[k] != f[k]]
@@ -904,6 +882,7 @@ class _Importer:
                 # behind the events' COPY on the import's connection
                 self._created_events(chunk, counts)
 
+    @functools.cached_property
     def _event_row(self):
         """A function making the row of one timeline event (services.event) of this import. One
         services.event() per kind gives the shape of the row (actor, time, type); the rest differs
@@ -923,11 +902,11 @@ class _Importer:
     def _created_events(self, chunk: list[tuple], counts: dict[str, tuple[int, int]]) -> None:
         """The events of the households of `chunk` (_households_in_order) that this import creates,
         given their member counts: made during _check_compositions, which has just counted them."""
-        row = self._event_row_of or self._event_row()
-        self._event_row_of = row
-        events = [row("created", pk, f"导入建档：户主 {head_name}，{n} 人", members=n)
-                  for _seq, number, _row, pk, head_name, _hid, _in, created in chunk if created
-                  for n in (counts.get(number, (0, 0))[0],)]
+        events = []
+        for _seq, number, _row, pk, head_name, _hid, _in, created in chunk:
+            if created:
+                n = counts.get(number, (0, 0))[0]
+                events.append(self._event_row("created", pk, f"导入建档：户主 {head_name}，{n} 人", members=n))
         self._send_events(events, timezone.now())
 
     def _events(self) -> None:
@@ -935,7 +914,7 @@ class _Importer:
         are made by _check_compositions (_created_events)."""
         s = self.scratch
         now = timezone.now()
-        row = self._event_row_of or self._event_row()
+        row = self._event_row
         # changed households: their notes in the order they were made, grouped by 户编号
         events: list[dict] = []
         key: tuple = ("", 0)

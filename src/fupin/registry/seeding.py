@@ -862,11 +862,12 @@ def _sqlite_cache(connection, kib: int = 262_144):
 def _reserve_ids(connection, model, n: int, state: dict) -> list[int]:
     """Primary keys for n new rows: from the sequence on PostgreSQL; on SQLite above the current
     maximum, which is safe because the seeding transaction holds the write lock (BEGIN IMMEDIATE)."""
+    from fupin.registry.bulkwrite import sequence_ids
+
     table = model._meta.db_table
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            cur.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, n])
-            return [r[0] for r in cur.fetchall()]
+            return sequence_ids(cur, model, n)
         if "next" not in state:
             cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
             state["next"] = cur.fetchone()[0] + 1

@@ -13,24 +13,15 @@ from django.conf import settings
 from django.db import migrations, models
 
 import fupin.core.dbfields
+from fupin.core.migration_ops import plain_indexes
 
 TABLE = "core_auditentry"
-
-
-def _plain_indexes(schema_editor, column: str) -> list[str]:
-    """The names of the ordinary single-column indexes on `column` (Django's generated names)."""
-    conn = schema_editor.connection
-    with conn.cursor() as cursor:
-        found = conn.introspection.get_constraints(cursor, TABLE)
-    return [name for name, info in found.items()
-            if info.get("index") and info.get("columns") == [column] and not info.get("unique")
-            and not info.get("primary_key") and info.get("type") in ("idx", "btree") and not name.endswith("_brin")]
 
 
 def forward(apps, schema_editor):
     q = schema_editor.quote_name
     for column in ("at", "actor_id"):
-        for name in _plain_indexes(schema_editor, column):
+        for name in plain_indexes(schema_editor, TABLE, column):
             schema_editor.execute(f"DROP INDEX IF EXISTS {q(name)}")
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(f'ALTER TABLE {q(TABLE)} ALTER COLUMN "before" TYPE json, ALTER COLUMN "after" TYPE json')
