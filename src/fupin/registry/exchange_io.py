@@ -5,10 +5,9 @@ This module only turns files into rows of {header: raw cell value}; what a value
 decided by fupin.registry.validation. Headers may come in any order; unknown headers become
 warnings; a missing required header is an E_MISSING_COLUMN error for the whole file.
 
-Memory: CSV files are streamed row by row. An .xlsx sheet is read by calamine, which holds the
-sheet's cell range in memory (Rust side, a few dozen bytes a cell) while Python sees one row at
-a time; for the chenzhou preset (≈405,000 member rows) that is a few hundred MB for sheet 人.
-Use CSV for very large imports.
+Memory: both are streamed row by row. CSV files by the csv module; an .xlsx sheet by
+fupin.registry.xlsx_stream, which holds only the workbook's shared strings (packed) besides the
+row at hand.
 """
 
 from __future__ import annotations
@@ -28,6 +27,7 @@ from fupin.registry.validation import (
     MEMBER_SHEET,
     RowError,
 )
+from fupin.registry.xlsx_stream import Workbook, XlsxError
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
@@ -120,15 +120,12 @@ def _check_headers(src: SheetSource) -> None:
 # --- xlsx ---------------------------------------------------------------------------------------
 
 def _sheet_from_workbook(path: Path, wb, name: str, sheet: str) -> SheetSource:
-    try:
-        ws = wb.get_sheet_by_name(name)
-    except Exception as exc:  # calamine raises its own error types
-        raise _file_error(f"无法读取工作表“{name}”：{exc} / cannot read sheet {name}") from exc
-
     def rows():
-        # calamine's iter_rows starts at the sheet's first row (row 1), so index + 1 is Excel's number.
-        for i, cells in enumerate(ws.iter_rows()):
-            yield i + 1, cells
+        try:
+            yield from wb.rows(name)
+        except XlsxError as exc:
+            raise _file_error(f"工作表“{name}”无法读取（文件已损坏？）：{exc} / sheet {name} cannot be read "
+                              "(damaged file?)") from exc
 
     header_row, headers = None, []
     for number, cells in rows():
@@ -137,23 +134,58 @@ def _sheet_from_workbook(path: Path, wb, name: str, sheet: str) -> SheetSource:
             break
 
     def data_rows():
+        width = len(headers)
         for number, cells in rows():
             if header_row is not None and number > header_row:
+                if len(cells) < width:
+                    cells += [""] * (width - len(cells))  # the file leaves trailing empty cells out
                 yield number, cells
 
+    last = wb.dimension_rows(name)
+    if last is None:  # no <dimension>: count the rows (progress only)
+        last = sum(1 for _ in rows())
     src = SheetSource(sheet=sheet, path=path, headers=headers, _rows=data_rows,
-                      total=max(0, ws.total_height - (header_row or 0)))
+                      total=max(0, last - (header_row or 0)))
     _check_headers(src)
     return src
 
 
-def _open_workbook(path: Path):
-    from python_calamine import CalamineWorkbook
+class _LegacyWorkbook:
+    """A legacy .xls workbook (BIFF, Excel 97–2003), read by python-calamine, with the interface of
+    xlsx_stream.Workbook. calamine holds a whole sheet in memory, which is bounded here: an .xls
+    sheet has at most 65,536 rows."""
 
+    def __init__(self, path: Path) -> None:
+        from python_calamine import CalamineWorkbook
+
+        try:
+            self.wb = CalamineWorkbook.from_path(str(path))
+        except Exception as exc:  # calamine raises its own error types
+            raise XlsxError(type(exc).__name__) from exc
+        self.sheet_names = list(self.wb.sheet_names)
+
+    def _sheet(self, name: str):
+        try:
+            return self.wb.get_sheet_by_name(name)
+        except Exception as exc:
+            raise XlsxError(str(exc)) from exc
+
+    def rows(self, name: str):
+        # calamine's iter_rows starts at the sheet's first row (row 1), so index + 1 is Excel's number
+        for i, cells in enumerate(self._sheet(name).iter_rows()):
+            yield i + 1, cells
+
+    def dimension_rows(self, name: str) -> int:
+        return self._sheet(name).total_height
+
+
+def _open_workbook(path: Path) -> Workbook | _LegacyWorkbook:
+    with open(path, "rb") as fh:
+        legacy = fh.read(4) == _OLE_MAGIC
     try:
-        return CalamineWorkbook.from_path(str(path))
-    except Exception as exc:
-        raise _file_error(f"无法作为 Excel 工作簿读取：{path.name}（{type(exc).__name__}） / "
+        return _LegacyWorkbook(path) if legacy else Workbook(path)
+    except XlsxError as exc:
+        raise _file_error(f"无法作为 Excel 工作簿读取：{path.name}（{exc}） / "
                           f"not a readable Excel workbook: {path.name}") from exc
 
 
