@@ -223,3 +223,22 @@ def test_the_import_reads_shared_and_inline_strings_alike(cast, tmp_path):
     r = import_registry(actor=cast["clerk_a"], xlsx=inline)
     assert r.ok, r.errors
     assert r.created == 2 and Household.objects.get(number="H00001").head_name == "张三"
+
+
+def test_a_row_or_shared_strings_past_the_limits_are_refused_not_read_into_memory(excel_like, tmp_path, monkeypatch):
+    """A zip bomb (a few KB that inflate to GBs) or a damaged sheet without row ends is refused
+    once past the limits, instead of being held in memory."""
+    from fupin.registry import xlsx_stream
+
+    monkeypatch.setattr(xlsx_stream, "MAX_SHARED_TEXT", 16)
+    with pytest.raises(ApplicationError) as exc:
+        open_sources(xlsx=excel_like)
+    assert exc.value.code == "E_FILE_FORMAT" and "MB" in exc.value.message
+    monkeypatch.undo()
+
+    monkeypatch.setattr(xlsx_stream, "MAX_ROW_TEXT", 200_000)
+    endless = _rewrite_sheet(excel_like, tmp_path / "endless.xlsx", "xl/worksheets/sheet2.xml",
+                             lambda xml: xml.replace("</row>", "", 1).replace("<c r=\"A1\"", "<c r=\"A1\"" + " " * 300_000, 1))
+    wb = Workbook(endless)
+    with pytest.raises(XlsxError, match="MB"):
+        list(wb.rows("人"))

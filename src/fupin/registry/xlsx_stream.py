@@ -34,6 +34,10 @@ _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _CHUNK = 1 << 16
+# Limits against damaged files and zip bombs (a few KB of zip that inflate to GBs): a row of the
+# exchange format is about 1 KB of XML; a city's distinct texts are a few dozen MB.
+MAX_ROW_TEXT = 32 << 20  # characters of one row's XML
+MAX_SHARED_TEXT = 256 << 20  # bytes (UTF-8) of all shared strings
 
 # Built-in number formats that show a date or time (ECMA-376 part 1, 18.8.30, and the East Asian
 # ids that Excel uses for 年/月/日 formats), as calamine counts them.
@@ -69,6 +73,9 @@ class _Strings:
     def append(self, text: str) -> None:
         self.buf += text.encode()
         self.ends.append(len(self.buf))
+        if len(self.buf) > MAX_SHARED_TEXT:
+            raise XlsxError(f"共享字符串超过 {MAX_SHARED_TEXT >> 20} MB / the shared strings exceed "
+                            f"{MAX_SHARED_TEXT >> 20} MB")
 
     def __getitem__(self, i: int) -> str:
         start = self.ends[i - 1] if i else 0
@@ -104,12 +111,15 @@ class Workbook:
 
     def __init__(self, path) -> None:
         try:
-            self.zip = zipfile.ZipFile(path)
-            names = set(self.zip.namelist())
-            book = ET.fromstring(self.zip.read("xl/workbook.xml"))
-            rels = ET.fromstring(self.zip.read("xl/_rels/workbook.xml.rels"))
-        except (zipfile.BadZipFile, KeyError, ET.ParseError, OSError) as exc:
-            raise XlsxError(str(exc)) from exc
+            self._open(path)
+        except (zipfile.BadZipFile, KeyError, ET.ParseError, OSError, ValueError, EOFError) as exc:
+            raise XlsxError(f"{type(exc).__name__}: {exc}") from exc
+
+    def _open(self, path) -> None:
+        self.zip = zipfile.ZipFile(path)
+        names = set(self.zip.namelist())
+        book = ET.fromstring(self.zip.read("xl/workbook.xml"))
+        rels = ET.fromstring(self.zip.read("xl/_rels/workbook.xml.rels"))
         targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(_PKG_REL + "Relationship")}
         self.sheets: dict[str, str] = {}  # sheet name -> its part in the zip
         for s in book.iter(_MAIN + "sheet"):
@@ -139,10 +149,7 @@ class Workbook:
         part = self._part(names, targets, "styles.xml", "xl/styles.xml")
         if part is None:
             return frozenset()
-        try:
-            styles = ET.fromstring(self.zip.read(part))
-        except ET.ParseError as exc:
-            raise XlsxError(str(exc)) from exc
+        styles = ET.fromstring(self.zip.read(part))
         custom = {int(f.get("numFmtId", -1)): f.get("formatCode", "") for f in styles.iter(_MAIN + "numFmt")}
         xfs = styles.find(_MAIN + "cellXfs")
         out = set()
@@ -262,6 +269,9 @@ class Workbook:
             buf = buf[cut:]
             if eof:
                 return
+            if len(buf) > MAX_ROW_TEXT:  # no "</row>" in all that: a damaged file, or a zip bomb
+                raise XlsxError(f"第 {last_row} 行之后的一行超过 {MAX_ROW_TEXT >> 20} MB / a row after row {last_row} "
+                                f"is larger than {MAX_ROW_TEXT >> 20} MB")
             chunk = fh.read(_CHUNK)
             eof = not chunk
             buf += decoder.decode(chunk, final=eof)
