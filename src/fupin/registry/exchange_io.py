@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,9 +142,13 @@ def _sheet_from_workbook(path: Path, wb, name: str, sheet: str) -> SheetSource:
                     cells += [""] * (width - len(cells))  # the file leaves trailing empty cells out
                 yield number, cells
 
-    last = wb.dimension_rows(name)
-    if last is None:  # no <dimension>: count the rows (progress only)
-        last = sum(1 for _ in rows())
+    try:
+        last = wb.dimension_rows(name)
+    except XlsxError as exc:
+        raise _file_error(f"工作表“{name}”无法读取（文件已损坏？）：{exc} / sheet {name} cannot be read "
+                          "(damaged file?)") from exc
+    if last is None or last <= (header_row or 0):  # no (usable) <dimension>: count the rows (progress only)
+        last = max((number for number, _ in rows()), default=0)
     src = SheetSource(sheet=sheet, path=path, headers=headers, _rows=data_rows,
                       total=max(0, last - (header_row or 0)))
     _check_headers(src)
@@ -151,9 +156,9 @@ def _sheet_from_workbook(path: Path, wb, name: str, sheet: str) -> SheetSource:
 
 
 class _LegacyWorkbook:
-    """A legacy .xls workbook (BIFF, Excel 97–2003), read by python-calamine, with the interface of
-    xlsx_stream.Workbook. calamine holds a whole sheet in memory, which is bounded here: an .xls
-    sheet has at most 65,536 rows."""
+    """A workbook in another format python-calamine reads (.xls of Excel 97–2003, .xlsb, .ods),
+    with the interface of xlsx_stream.Workbook. calamine holds a whole sheet in memory: bounded
+    for .xls (65,536 rows a sheet at most), not for the other two, which are rare here."""
 
     def __init__(self, path: Path) -> None:
         from python_calamine import CalamineWorkbook
@@ -183,6 +188,12 @@ def _open_workbook(path: Path) -> Workbook | _LegacyWorkbook:
     with open(path, "rb") as fh:
         legacy = fh.read(4) == _OLE_MAGIC
     try:
+        if not legacy:
+            try:
+                names = {n.lower() for n in zipfile.ZipFile(path).namelist()}
+            except (zipfile.BadZipFile, OSError, ValueError):
+                names = set()
+            legacy = "xl/workbook.bin" in names or ("content.xml" in names and "xl/workbook.xml" not in names)
         return _LegacyWorkbook(path) if legacy else Workbook(path)
     except XlsxError as exc:
         raise _file_error(f"无法作为 Excel 工作簿读取：{path.name}（{exc}） / "
@@ -296,6 +307,8 @@ def read_table(path: Path, sheet: str) -> SheetSource:
     if magic in (_ZIP_MAGIC, _OLE_MAGIC):
         wb = _open_workbook(path)
         names = {clean(n): n for n in wb.sheet_names}
+        if not names:
+            raise _file_error(f"工作簿中没有工作表：{path.name} / the workbook has no sheet: {path.name}")
         name = names.get(sheet) or wb.sheet_names[0]
         return _sheet_from_workbook(path, wb, name, sheet)
     return read_csv(path, sheet)

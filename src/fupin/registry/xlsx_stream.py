@@ -3,26 +3,30 @@
 
 python-calamine, which read the import's workbooks before, builds each sheet's whole cell range
 in memory first (≈ 1 GB for a city's 405,000 member rows; it has no lazy reader). Here the
-sheet's XML is decompressed and parsed as a stream (zipfile + ElementTree's incremental parser,
-both in C), and each row is dropped once it has been handed on.
+sheet's XML is decompressed and read as a stream, and each row is dropped once it has been
+handed on.
 
 What is held for the whole read: the workbook's sheet list, the cell styles (which number
 formats are dates) and the shared strings. Excel keeps each distinct text of a workbook once, in
 its sharedStrings part, and a cell refers to it by number; those texts are kept packed as UTF-8
 in one buffer (≈ 20 bytes per distinct text, not a Python object each). Workbooks written in
-constant-memory mode (xlsxwriter, this project's own exports) write their texts inline and have
-no shared strings.
+constant-memory mode (xlsxwriter, this project's own exports) and by openpyxl write their texts
+inline and have no shared strings.
 
 Cells come out as calamine gave them, so that validation sees the same values: text as str,
 numbers as float, booleans as bool, a number in a date format as datetime.date (datetime.datetime
-when it has a time of day), an error cell as its text ("#N/A"), an empty cell as "".
+when it has a time of day, datetime.time for a time alone), an empty cell or an error cell
+(#N/A) as "". Part names are matched without regard to case, and elements by their local names
+(transitional and strict OOXML alike).
+
+Every failure to read the file is an XlsxError (the importer's E_FILE_FORMAT), and the limits
+below keep a damaged file or a zip bomb (a few KB that inflate to GBs) from filling memory.
 """
 
 from __future__ import annotations
 
 import codecs
 import datetime as dt
-import html
 import posixpath
 import re
 import zipfile
@@ -30,54 +34,87 @@ from array import array
 from collections.abc import Iterator
 from xml.etree import ElementTree as ET
 
-_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _CHUNK = 1 << 16
-# Limits against damaged files and zip bombs (a few KB of zip that inflate to GBs): a row of the
-# exchange format is about 1 KB of XML; a city's distinct texts are a few dozen MB.
-MAX_ROW_TEXT = 32 << 20  # characters of one row's XML
-MAX_SHARED_TEXT = 256 << 20  # bytes (UTF-8) of all shared strings
+MAX_ROW_TEXT = 4 << 20  # characters of one row's XML (an exchange-format row is about 1 KB)
+MAX_SHARED_TEXT = 256 << 20  # bytes (UTF-8) of all shared strings (a city's are a few dozen MB)
+MAX_SHARED_COUNT = 16_000_000  # shared strings (each costs an offset even when empty)
+MAX_PART = 16 << 20  # bytes of the small parts read whole (workbook, relationships, styles)
+MAX_COLUMN = 16_383  # XFD, Excel's last column (0-based)
+MAX_ROW = 1_048_576  # Excel's last row
 
-# Built-in number formats that show a date or time (ECMA-376 part 1, 18.8.30, and the East Asian
-# ids that Excel uses for 年/月/日 formats), as calamine counts them.
+# Built-in number formats that show a date or time: ECMA-376 part 1, 18.8.30 (14–22, 45–47, as
+# calamine counts them), and the East Asian ids Excel and WPS use for 年/月/日 formats (27–36,
+# 50–58, 71–81).
 _DATE_FORMAT_IDS = {*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59), *range(71, 82)}
-_QUOTED = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')  # literal text, escaped characters, [colours]/[locales]
+# literal text, escaped characters, [colours]/[locales], and the character after _ (a space as wide
+# as it) or * (repeated to fill)
+_LITERAL = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.')
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_EPOCH_1904 = dt.datetime(1904, 1, 1)
+_LAST_SERIAL = 2_958_466  # 10000-01-01: past the last date Python (and Excel) can show
 _AFTER_NAME = {" ", ">", "\t", "\n", "\r", "/"}  # what may follow "<row" in the tag <row …>
-_ROW_NUMBER = re.compile(r'\br="(\d+)"')
+_XMLNS = re.compile(r'xmlns(?::\w+)?="[^"]*"')
+_ROW_NUMBER = re.compile(r"""\br=["'](\d+)["']""")
+_FIRST_CELL_ROW = re.compile(r'<c r="[A-Z]+(\d+)"')
 # A cell as every common writer puts it (attributes r, s, t in that order; a value or an inline
 # text, or nothing): column letters, style, type, <v> text, inline text.
 _CELL = re.compile(r'<c r="([A-Z]{1,3})\d+"(?: s="(\d+)")?(?: t="(\w+)")?\s*'
                    r'(?:/>|>\s*(?:<v>([^<]*)</v>|<is><t(?: xml:space="preserve")?>([^<]*)</t></is>)?\s*</c>)')
-_EPOCH_1904 = dt.datetime(1904, 1, 1)
+_ENTITY = re.compile(r"&(#[0-9]+|#x[0-9a-fA-F]+|amp|lt|gt|quot|apos);")
+_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 
 
 class XlsxError(Exception):
-    """The file is not a workbook this reader understands (damaged zip, missing parts)."""
+    """The file is not a workbook this reader understands (damaged zip, missing parts, limits)."""
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _entity(m: re.Match) -> str:
+    name = m[1]
+    if name[0] != "#":
+        return _NAMED[name]
+    code = int("0" + name[1:], 0) if name[1] == "x" else int(name[1:])  # "#x41" -> "0x41"
+    if not (0 < code <= 0x10FFFF) or 0xD800 <= code <= 0xDFFF:
+        raise XlsxError(f"无效的字符引用 &{name}; / invalid character reference")
+    return chr(code)
+
+
+def _xml_text(text: str) -> str:
+    """Text between tags as an XML parser gives it: references resolved, line ends as \\n."""
+    if "&" in text:
+        text = _ENTITY.sub(_entity, text)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
 def _is_date_format(code: str) -> bool:
-    """A custom number format that shows a date or time (y, m, d, h, s outside literal text)."""
-    bare = _QUOTED.sub("", code).lower()
+    """A custom number format that shows a date or time (y, m, d, h, s in its first section,
+    outside literal text)."""
+    bare = _LITERAL.sub("", code).split(";", 1)[0].lower()
     return "general" not in bare and any(ch in bare for ch in "ymdhs")
 
 
 class _Strings:
-    """The shared strings, packed: one UTF-8 buffer and the offsets of each text in it."""
+    """The shared strings, packed: one UTF-8 buffer and the end of each text in it."""
 
     def __init__(self) -> None:
         self.buf = bytearray()
-        self.ends = array("Q")
+        self.ends = array("I")  # MAX_SHARED_TEXT < 4 GB
 
     def append(self, text: str) -> None:
         self.buf += text.encode()
         self.ends.append(len(self.buf))
-        if len(self.buf) > MAX_SHARED_TEXT:
-            raise XlsxError(f"共享字符串超过 {MAX_SHARED_TEXT >> 20} MB / the shared strings exceed "
-                            f"{MAX_SHARED_TEXT >> 20} MB")
+        if len(self.buf) > MAX_SHARED_TEXT or len(self.ends) > MAX_SHARED_COUNT:
+            raise XlsxError(f"共享字符串超过 {MAX_SHARED_TEXT >> 20} MB 或 {MAX_SHARED_COUNT} 个 / the shared strings "
+                            f"exceed {MAX_SHARED_TEXT >> 20} MB or {MAX_SHARED_COUNT} texts")
 
     def __getitem__(self, i: int) -> str:
+        if not 0 <= i < len(self.ends):
+            raise XlsxError(f"共享字符串编号 {i} 不存在 / no shared string {i}")
         start = self.ends[i - 1] if i else 0
         return self.buf[start:self.ends[i]].decode()
 
@@ -85,25 +122,39 @@ class _Strings:
         return len(self.ends)
 
 
-def _text(si, ns: str = _MAIN) -> str:
+def _text(si) -> str:
     """The text of a shared string or inline string element: its <t>, or its runs' <t>s, without
     phonetic guides (<rPh>, the kana/pinyin Excel may keep above CJK text)."""
-    t = si.find(ns + "t")
-    if t is not None:
-        return t.text or ""
-    return "".join(x.text or "" for r in si.iter(ns + "r") for x in r.iter(ns + "t"))
+    out = []
+    for child in si:
+        name = _local(child.tag)
+        if name == "t":
+            out.append(child.text or "")
+        elif name == "r":
+            out += [t.text or "" for t in child if _local(t.tag) == "t"]
+    return "".join(out)
 
 
-def _column(ref: str, memo: dict[str, int]) -> int:
-    """0-based column of a cell reference ("AB12" -> 27)."""
-    letters = ref.rstrip("0123456789")
-    col = memo.get(letters)
-    if col is None:
-        col = 0
-        for ch in letters:
-            col = col * 26 + (ord(ch) - 64)
-        col = memo[letters] = col - 1
-    return col
+def _column(letters: str) -> int:
+    """0-based column of a reference's letters ("AB" -> 27)."""
+    col = 0
+    for ch in letters:
+        col = col * 26 + (ord(ch) - 64)
+    if not 1 <= col <= MAX_COLUMN + 1 or not letters.isalpha() or not letters.isupper():
+        raise XlsxError(f"单元格列号“{letters}”超出 Excel 的范围 / column {letters} is beyond Excel's last column")
+    return col - 1
+
+
+def _place(cells: list, col: int, value) -> None:
+    """Put a value in its column (the cells between stay "")."""
+    n = len(cells)
+    if col == n:
+        cells.append(value)
+    elif col > n:
+        cells.extend([""] * (col - n))
+        cells.append(value)
+    else:  # a cell out of order: where its reference says, as calamine placed it
+        cells[col] = value
 
 
 class Workbook:
@@ -112,120 +163,165 @@ class Workbook:
     def __init__(self, path) -> None:
         try:
             self._open(path)
-        except (zipfile.BadZipFile, KeyError, ET.ParseError, OSError, ValueError, EOFError) as exc:
+        except XlsxError:
+            raise
+        except Exception as exc:  # zipfile, zlib, lzma, ElementTree, …: a file that cannot be read
             raise XlsxError(f"{type(exc).__name__}: {exc}") from exc
 
     def _open(self, path) -> None:
         self.zip = zipfile.ZipFile(path)
-        names = set(self.zip.namelist())
-        book = ET.fromstring(self.zip.read("xl/workbook.xml"))
-        rels = ET.fromstring(self.zip.read("xl/_rels/workbook.xml.rels"))
-        targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(_PKG_REL + "Relationship")}
-        self.sheets: dict[str, str] = {}  # sheet name -> its part in the zip
-        for s in book.iter(_MAIN + "sheet"):
-            target = targets.get(s.get(_REL + "id"), "")
-            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
-            if part in names:
-                self.sheets[s.get("name", "")] = part
-        pr = book.find(_MAIN + "workbookPr")
+        self.parts = {i.filename.lower(): i for i in self.zip.infolist()}  # part names ignore case
+        book = self._xml(self._find("xl/workbook.xml"))
+        rels = self._relationships("xl/workbook.xml")  # (type, id, part)
+        by_id = {rid: part for _, rid, part in rels}
+        by_type = {kind.rsplit("/", 1)[-1]: part for kind, _, part in rels}
+        self.sheets: dict[str, zipfile.ZipInfo] = {}  # sheet name -> its part
+        for el in book.iter():
+            if _local(el.tag) != "sheet":
+                continue
+            rid = next((v for k, v in el.attrib.items() if k.startswith("{") and _local(k) == "id"), None)
+            if rid in by_id:
+                self.sheets[el.get("name", "")] = by_id[rid]
+        pr = next((el for el in book.iter() if _local(el.tag) == "workbookPr"), None)
         self.epoch = _EPOCH_1904 if pr is not None and pr.get("date1904") in ("1", "true") else _EXCEL_EPOCH
-        self.date_styles = self._date_styles(names, targets)
-        self.strings = self._shared_strings(names, targets)
+        self.date_styles = self._date_styles(by_type.get("styles") or self.parts.get("xl/styles.xml"))
+        self.strings = self._shared_strings(by_type.get("sharedStrings") or self.parts.get("xl/sharedstrings.xml"))
 
-    @property
-    def sheet_names(self) -> list[str]:
-        return list(self.sheets)
+    # -- parts -------------------------------------------------------------------------------
+    def _find(self, name: str) -> zipfile.ZipInfo:
+        info = self.parts.get(name.lower())
+        if info is None:
+            raise XlsxError(f"缺少 {name} / {name} is missing")
+        return info
 
-    def _part(self, names: set[str], targets: dict, kind: str, default: str) -> str | None:
-        for target in targets.values():
-            if target.endswith(kind):
-                part = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
-                if part in names:
-                    return part
-        return default if default in names else None
+    def _xml(self, info: zipfile.ZipInfo):
+        if info.file_size > MAX_PART:
+            raise XlsxError(f"{info.filename} 超过 {MAX_PART >> 20} MB / {info.filename} is larger than "
+                            f"{MAX_PART >> 20} MB")
+        return ET.fromstring(self.zip.read(info))
 
-    def _date_styles(self, names, targets) -> frozenset[int]:
+    def _resolve(self, source: str, target: str) -> zipfile.ZipInfo | None:
+        """The part a relationship's Target names: relative to its source part's folder, absolute
+        with a leading "/", or (as some writers put it) already from the package's root."""
+        if target.startswith("/"):
+            candidates = [target.lstrip("/")]
+        else:
+            candidates = [posixpath.normpath(posixpath.join(posixpath.dirname(source), target)), target]
+        for name in candidates:
+            info = self.parts.get(name.lower())
+            if info is not None:
+                return info
+        return None
+
+    def _relationships(self, source: str) -> list[tuple[str, str, zipfile.ZipInfo]]:
+        """(Type, Id, part) of each relationship of the part `source` whose target is in the file."""
+        info = self.parts.get(posixpath.join(posixpath.dirname(source), "_rels",
+                                             posixpath.basename(source) + ".rels").lower())
+        if info is None:
+            raise XlsxError(f"缺少 {source} 的关系 / the relationships of {source} are missing")
+        out = []
+        for r in self._xml(info).iter():
+            if _local(r.tag) == "Relationship":
+                part = self._resolve(source, r.get("Target", ""))
+                if part is not None:
+                    out.append((r.get("Type", ""), r.get("Id", ""), part))
+        return out
+
+    def _date_styles(self, info: zipfile.ZipInfo | None) -> frozenset[int]:
         """Indexes of the cell styles (cellXfs) whose number format is a date or time."""
-        part = self._part(names, targets, "styles.xml", "xl/styles.xml")
-        if part is None:
+        if info is None:
             return frozenset()
-        styles = ET.fromstring(self.zip.read(part))
-        custom = {int(f.get("numFmtId", -1)): f.get("formatCode", "") for f in styles.iter(_MAIN + "numFmt")}
-        xfs = styles.find(_MAIN + "cellXfs")
+        styles = self._xml(info)
+        custom = {int(f.get("numFmtId", -1)): f.get("formatCode", "") for f in styles.iter()
+                  if _local(f.tag) == "numFmt"}
+        xfs = next((el for el in styles.iter() if _local(el.tag) == "cellXfs"), None)
         out = set()
-        for i, xf in enumerate(xfs.iter(_MAIN + "xf") if xfs is not None else ()):
+        for i, xf in enumerate(x for x in (xfs if xfs is not None else ()) if _local(x.tag) == "xf"):
             fid = int(xf.get("numFmtId", 0))
             if fid in custom and _is_date_format(custom[fid]) or fid not in custom and fid in _DATE_FORMAT_IDS:
                 out.add(i)
         return frozenset(out)
 
-    def _shared_strings(self, names, targets) -> _Strings:
+    def _shared_strings(self, info: zipfile.ZipInfo | None) -> _Strings:
         strings = _Strings()
-        part = self._part(names, targets, "sharedStrings.xml", "xl/sharedStrings.xml")
-        if part is None:
+        if info is None:
             return strings
         parser = ET.XMLPullParser(events=("start", "end"))
-        root = None
-        with self.zip.open(part) as fh:
+        root, fed = None, 0  # `fed`: characters since the last <si> ended
+        with self.zip.open(info) as fh:
             while chunk := fh.read(_CHUNK):
                 parser.feed(chunk)
+                fed += len(chunk)
                 for event, el in parser.read_events():
                     if event == "start":
                         root = el if root is None else root
-                    elif el.tag == _MAIN + "si":
+                    elif _local(el.tag) == "si":
                         strings.append(_text(el))
                         root.clear()  # the <si> elements read so far
+                        fed = 0
+                if fed > MAX_ROW_TEXT:
+                    raise XlsxError(f"一个共享字符串超过 {MAX_ROW_TEXT >> 20} MB / a shared string is larger than "
+                                    f"{MAX_ROW_TEXT >> 20} MB")
         parser.close()
         return strings
+
+    @property
+    def sheet_names(self) -> list[str]:
+        return list(self.sheets)
 
     def dimension_rows(self, name: str) -> int | None:
         """The last row of the sheet's <dimension ref="A1:V405503"> (written by Excel and
         xlsxwriter at the top of the sheet), or None."""
-        with self.zip.open(self.sheets[name]) as fh:
-            head = fh.read(4096).decode("utf-8", "replace")
+        try:
+            with self.zip.open(self.sheets[name]) as fh:
+                head = fh.read(4096).decode("utf-8", "replace")
+        except Exception as exc:
+            raise XlsxError(f"{type(exc).__name__}: {exc}") from exc
         m = re.search(r'<(?:\w+:)?dimension ref="[A-Z]*\d*:?[A-Z]*(\d+)"', head)
         return int(m[1]) if m else None
 
+    # -- rows --------------------------------------------------------------------------------
     def rows(self, name: str) -> Iterator[tuple[int, list]]:
         """(Excel row number, cells from column A on) for each <row> of the sheet, in file order.
         Cells the file leaves out are ""; a row ends at its last cell.
 
-        Sheets whose elements carry no namespace prefix (Excel, WPS, LibreOffice, xlsxwriter,
-        openpyxl) are read as text: each <row> is found and its cells taken by a regular
-        expression (_CELL), which is several times faster than building an element per cell. Any
-        row whose content is not wholly made of such cells (formulas, rich text, attributes in
-        another order) is parsed as XML instead (_tree_cells), and so is any sheet written with
-        prefixes (<x:row>)."""
+        Sheets written without namespace prefixes (Excel, WPS, LibreOffice, xlsxwriter, openpyxl)
+        are read as text: each <row> is found and its cells taken by a regular expression
+        (_CELL), several times faster than building an element per cell. Any row whose content is
+        not wholly made of such cells (formulas, rich text, attributes in another order, comments)
+        is parsed as XML instead (_tree_cells), and so is any sheet written with prefixes
+        (<x:row>)."""
         try:
             with self.zip.open(self.sheets[name]) as fh:
                 decoder = codecs.getincrementaldecoder("utf-8")()
                 head, eof = "", False
-                while not eof and "sheetData" not in head and len(head) < (1 << 22):
+                while not eof and "sheetData" not in head and len(head) < MAX_ROW_TEXT:
                     chunk = fh.read(_CHUNK)
                     eof = not chunk
                     head += decoder.decode(chunk, final=eof)
-                root = re.search(r"<(?:(\w+):)?worksheet\b[^>]*>", head)
-                if root is None:
-                    raise XlsxError(f"工作表“{name}”不是工作表 / not a worksheet part")
-                if root[1]:  # prefixed elements
+                found = re.search(r"<(\w+:)?sheetData\b", head)
+                root = re.search(r"<(?:\w+:)?worksheet\b[^>]*>", head)
+                if found is None or root is None:
+                    raise XlsxError(f"“{name}”不是工作表 / {name} is not a worksheet")
+                if found[1]:  # prefixed elements
                     yield from self._rows_tree(name)
                     return
                 yield from self._rows_text(fh, decoder, head, eof, root[0])
-        except (ET.ParseError, zipfile.BadZipFile, ValueError, IndexError, OSError, EOFError) as exc:
+        except XlsxError:
+            raise
+        except Exception as exc:  # zipfile, zlib, ElementTree, …: a damaged sheet
             raise XlsxError(f"{type(exc).__name__}: {exc}") from exc
 
     def _rows_text(self, fh, decoder, buf: str, eof: bool, root_tag: str) -> Iterator[tuple[int, list]]:
         strings, date_styles, epoch = self.strings, self.date_styles, self.epoch
         # the root's namespace declarations, for parsing a single row as XML (_tree_cells)
-        wrap = "<row " + " ".join(re.findall(r'xmlns(?::\w+)?="[^"]*"', root_tag)) + ">"
-        ns = re.search(r'\bxmlns="([^"]*)"', root_tag)
-        ns = "{" + ns[1] + "}" if ns else ""
+        declared = _XMLNS.findall(root_tag)
         memo: dict[str, int] = {}
-        unescape = html.unescape
-        last_row = 0
+        last_row, searched, ended = 0, 0, False
         while True:
-            # whole rows only: up to the last "</row>" (at the end, all that is left)
-            cut = len(buf) if eof else buf.rfind("</row>") + 6
+            # whole rows only: up to the last "</row>" (at the end, all that is left); only the text
+            # not searched before is searched
+            cut = len(buf) if eof else buf.rfind("</row>", max(0, searched - 5)) + 6
             if cut < 6 and not eof:
                 cut = 0
             # "</row>" ends each row that has content; the last "<row" before it starts that row
@@ -234,44 +330,56 @@ class Workbook:
             for piece in buf[:cut].split("</row>"):
                 at = piece.rfind("<row")
                 if at < 0 or piece[at + 4:at + 5] not in _AFTER_NAME:
+                    ended = ended or "</worksheet>" in piece
                     continue
                 gt = piece.index(">", at)
                 if piece[gt - 1] == "/":
+                    ended = ended or "</worksheet>" in piece
                     continue  # "<row …/>" after the last row: an empty row at the end of the sheet
                 attrs, inner = piece[at + 4:gt], piece[gt + 1:]
                 r = _ROW_NUMBER.search(attrs)
-                # without r="…", a row is the one after the last, counting the empty ones between
-                number = last_row = int(r[1]) if r else last_row + 1 + piece.count("<row", 0, at)
+                if r is None:  # the row of its first cell's reference, else the one after the last
+                    r = _FIRST_CELL_ROW.search(inner)
+                number = int(r[1]) if r else last_row + 1 + piece.count("<row", 0, at)
+                if not 0 < number <= MAX_ROW:
+                    raise XlsxError(f"行号 {number} 超出 Excel 的范围 / row {number} is beyond Excel's last row")
+                last_row = number
                 cells: list = []
                 found = _CELL.findall(inner)
                 # Every match is a whole cell and starts with "<c"; so when there are as many
                 # matches as "<c" in the row, every cell matched (a cell with a formula or rich
-                # text, or a "<color" inside one, makes the count differ: then XML decides).
-                if len(found) != inner.count("<c"):
-                    cells = self._tree_cells(ET.fromstring(wrap + inner + "</row>"), ns, memo)
-                    yield number, cells
+                # text, or a "<color" inside one, makes the count differ: then XML decides). A
+                # comment or a prefixed cell (<x:c>) is also left to XML.
+                if len(found) != inner.count("<c") or "<!" in inner or "<?" in inner or (
+                        not found and "<" in inner):
+                    # as XML, with the namespaces declared on the sheet and on the row itself
+                    wrap = " ".join(dict.fromkeys(declared + _XMLNS.findall(attrs)))
+                    yield number, self._tree_cells(ET.fromstring(f"<row {wrap}>{inner}</row>"), memo)
                     continue
                 for letters, style, t, text, inline in found:
                     col = memo.get(letters)
                     if col is None:
-                        col = memo[letters] = _column(letters, {})
-                    if col != len(cells):
-                        if col < len(cells):
-                            raise XlsxError(f"第 {number} 行的单元格次序错乱 / row {number}: cells out of order")
-                        cells.extend([""] * (col - len(cells)))
+                        col = memo[letters] = _column(letters)
                     if t == "inlineStr":
-                        cells.append(inline if "&" not in inline else unescape(inline))
+                        value = _xml_text(inline) if "&" in inline or "\r" in inline else inline
                     else:
                         if "&" in text:
-                            text = unescape(text)
-                        cells.append(_value(t, style, text, strings, date_styles, epoch))
+                            text = _xml_text(text)
+                        value = _value(t, style, text, strings, date_styles, epoch)
+                    if col == len(cells):
+                        cells.append(value)
+                    else:
+                        _place(cells, col, value)
                 yield number, cells
             buf = buf[cut:]
             if eof:
+                if not ended:
+                    raise XlsxError(f"工作表在第 {last_row} 行之后被截断 / the sheet ends abruptly after row {last_row}")
                 return
             if len(buf) > MAX_ROW_TEXT:  # no "</row>" in all that: a damaged file, or a zip bomb
                 raise XlsxError(f"第 {last_row} 行之后的一行超过 {MAX_ROW_TEXT >> 20} MB / a row after row {last_row} "
                                 f"is larger than {MAX_ROW_TEXT >> 20} MB")
+            searched = len(buf)
             chunk = fh.read(_CHUNK)
             eof = not chunk
             buf += decoder.decode(chunk, final=eof)
@@ -279,45 +387,69 @@ class Workbook:
     def _rows_tree(self, name: str) -> Iterator[tuple[int, list]]:
         """The sheet parsed as XML, element by element (any namespace prefix)."""
         parser = ET.XMLPullParser(events=("start", "end"))
-        ns, parent, last_row, memo = None, None, 0, {}
+        root, parent, last_row, memo, fed, depth = None, None, 0, {}, 0, 0
         with self.zip.open(self.sheets[name]) as fh:
             while chunk := fh.read(_CHUNK):
                 parser.feed(chunk)
+                fed += len(chunk)
                 for event, el in parser.read_events():
                     if event == "start":
-                        if ns is None:
-                            ns = el.tag[:el.tag.index("}") + 1] if el.tag.startswith("{") else ""
-                        elif el.tag == ns + "sheetData":
+                        depth += 1
+                        if root is None:
+                            root = el
+                        elif depth == 2 and _local(el.tag) == "sheetData":
                             parent = el  # emptied as rows are handed on
                         continue
-                    if el.tag != ns + "row":
+                    depth -= 1
+                    if depth == 1:  # a part of the sheet (views, sheetData, merged cells, …) is over
+                        root.clear()
+                        fed = 0
+                    if depth != 2 or el.tag[-3:] != "row" or _local(el.tag) != "row":
                         continue
+                    fed = 0
                     r = el.get("r")
-                    number = last_row = int(r) if r else last_row + 1
-                    cells = self._tree_cells(el, ns, memo)
+                    if r is None:  # the row of its first cell's reference, else the one after the last
+                        first = next((c.get("r") for c in el if _local(c.tag) == "c"), None) or ""
+                        r = first.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") or None
+                    number = int(r) if r else last_row + 1
+                    if not 0 < number <= MAX_ROW:
+                        raise XlsxError(f"行号 {number} 超出 Excel 的范围 / row {number} is beyond Excel's last row")
+                    last_row = number
+                    cells = self._tree_cells(el, memo)
                     if parent is not None:
                         parent.clear()
                     yield number, cells
+                if fed > MAX_ROW_TEXT:
+                    raise XlsxError(f"第 {last_row} 行之后的一行超过 {MAX_ROW_TEXT >> 20} MB / a row after row "
+                                    f"{last_row} is larger than {MAX_ROW_TEXT >> 20} MB")
         parser.close()
 
-    def _tree_cells(self, row, ns: str, memo: dict[str, int]) -> list:
+    def _tree_cells(self, row, memo: dict[str, int]) -> list:
         cells: list = []
-        v_tag, is_tag = ns + "v", ns + "is"
-        for c in row.iter(ns + "c"):
+        for c in row:
+            if _local(c.tag) != "c":
+                continue
             ref = c.get("r")
             if ref is not None:
-                col = _column(ref, memo)
-                if col < len(cells):
-                    raise XlsxError(f"单元格 {ref} 次序错乱 / cell {ref} out of order")
-                cells.extend([""] * (col - len(cells)))
+                letters = ref.rstrip("0123456789")
+                col = memo.get(letters)
+                if col is None:
+                    col = memo[letters] = _column(letters)
+            else:
+                col = len(cells)
             t = c.get("t")
+            v = inline = None
+            for child in c:
+                name = _local(child.tag)
+                if name == "v":
+                    v = child.text
+                elif name == "is":
+                    inline = child
             if t == "inlineStr":
-                inline = c.find(is_tag)
-                cells.append(_text(inline, ns) if inline is not None else "")
-                continue
-            v = c.find(v_tag)
-            cells.append(_value(t, c.get("s"), v.text if v is not None else None, self.strings, self.date_styles,
-                                self.epoch))
+                value = _text(inline) if inline is not None else ""
+            else:
+                value = _value(t, c.get("s"), v or "", self.strings, self.date_styles, self.epoch)
+            _place(cells, col, value)
         return cells
 
     def close(self) -> None:
@@ -325,28 +457,33 @@ class Workbook:
 
 
 def _value(t, style, text, strings, date_styles, epoch):
-    """A cell's value from its type (t), style number (s) and <v> text."""
+    """A cell's value from its type (t), style number (s) and <v> text ("" when it has none)."""
     if not t or t == "n":
         if not text:
             return ""
-        value = float(text)
+        try:
+            value = float(text)
+        except ValueError:
+            return text  # text where a number belongs: kept as text, as calamine does
         if style and int(style) in date_styles:
             return _date(value, epoch)
         return value
     if t == "s":
         return strings[int(text)] if text else ""
     if t == "b":
-        return text == "1" if text else ""
+        return text not in ("0", "false") if text else ""
     if t == "d":
         return _iso_date(text)
-    return text or ""  # "str" (a formula's text), "e" (an error such as #N/A)
+    if t == "e":
+        return ""  # an error (#N/A, #DIV/0!): calamine's empty cell
+    return text  # "str": a formula's text
 
 
 def _date(serial: float, epoch: dt.datetime):
     """An Excel date serial number as a date (datetime when it has a time of day, time when it is
-    one alone, as calamine gives them). In the 1900
-    system Excel counts a 29 February 1900 that never was: serials before it are one day early."""
-    if not 0 <= serial < 3e6:
+    one alone, as calamine gives them). In the 1900 system Excel counts a 29 February 1900 that
+    never was: serials before it are one day early."""
+    if not 0 <= serial < _LAST_SERIAL:
         return serial  # not a date Excel can show; left as the number
     if serial < 1:  # a time of day alone
         return (dt.datetime.min + dt.timedelta(milliseconds=round(serial * 86_400_000))).time()
@@ -364,5 +501,8 @@ def _iso_date(text: str | None):
     try:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
-        return text
+        try:
+            return dt.time.fromisoformat(text)
+        except ValueError:
+            return text
     return value.date() if value.time() == dt.time() else value
