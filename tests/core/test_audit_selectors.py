@@ -105,3 +105,27 @@ def test_before_and_after_can_be_filtered_by_a_key(cast):
     assert list(rows.filter(before__state="township_review")) == [a]
     assert list(rows.filter(before__n__deep=2)) == [a]
     assert list(rows.filter(after__state__isnull=False)) == [a]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_users_changes_newest_first_from_their_own_index(cast):
+    """The auditor's 操作人 filter: that user's rows only, newest first, a page read from the index
+    on (actor_name, id) however rarely the user acts (migration core 0007), not by reading the
+    trail backwards until a page is found."""
+    now = timezone.now()
+    AuditEntry.objects.bulk_create([AuditEntry(at=now, actor_name="busy", action="test.actor", object_type="x",
+                                               area_code="") for _ in range(5000)])
+    rare = [AuditEntry.objects.create(at=now, actor_name="rare", action="test.actor", object_type="x", area_code="")
+            for _ in range(3)]
+    AuditEntry.objects.bulk_create([AuditEntry(at=now, actor_name="busy", action="test.actor", object_type="x",
+                                               area_code="") for _ in range(5000)])
+    qs = audit_list(cast["auditor"], {"actor": "rare"})
+    assert list(qs.values_list("pk", flat=True)) == [e.pk for e in reversed(rare)]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as c:
+            c.execute("ANALYZE core_auditentry")
+        assert "core_audit_actor_id" in qs[:51].explain()  # the rare user's few rows, by the index
+        # a busy user's newest page without sorting all their rows (in this index's order, or the
+        # trail's own newest first when they made most of it)
+        plan = audit_list(cast["auditor"], {"actor": "busy"})[:51].explain()
+        assert "Sort" not in plan, plan
