@@ -4,6 +4,7 @@ sheet, and a clear error for a damaged workbook (performance.md; security.md 12)
 
 import datetime as dt
 import re
+import time
 import tracemalloc
 import zipfile
 
@@ -13,7 +14,7 @@ import xlsxwriter
 from python_calamine import CalamineWorkbook
 
 from fupin.core.errors import ApplicationError
-from fupin.registry.exchange_io import open_sources
+from fupin.registry.exchange_io import open_sources, read_table
 from fupin.registry.importer import import_registry
 from fupin.registry.models import Household
 from fupin.registry.validation import HOUSEHOLD_HEADERS
@@ -166,6 +167,8 @@ def test_shared_strings_are_packed(excel_like):
     wb = Workbook(excel_like)
     texts = [wb.strings[i] for i in range(len(wb.strings))]
     assert "张三" in texts and "A & B <c> \"引号\"" in texts and texts.count("张三") == 1
+    # one UTF-8 buffer and one offset each, not a Python string each
+    assert bytes(wb.strings.buf) == "".join(texts).encode() and len(wb.strings.ends) == len(texts)
 
 
 @pytest.mark.django_db
@@ -385,3 +388,100 @@ def test_memory_does_not_grow_with_a_prefixed_sheet(tmp_path):
     (n1, small), (n2, large) = peak(workbook(2_000)), peak(workbook(20_000))
     assert (n1, n2) == (2_000, 20_000)
     assert large < small + 256 * 1024, (small, large)
+
+
+# -- files made to hurt: each must fail (or be read) at once, not after minutes or gigabytes ---------
+
+def test_a_cell_the_fast_expression_cannot_match_does_not_make_it_backtrack(tmp_path):
+    """A formula cell with a long run of spaces before its formula: a regular expression with two
+    optional runs of spaces would try every split of them (hours for 100,000 spaces)."""
+    spaces = " " * 100_000
+    path = _book(tmp_path / "spaces.xlsx", f'<row r="1"><c r="A1">{spaces}<f>1+1</f><v>2</v></c></row>')
+    started = time.monotonic()
+    assert _stream_rows(path, "户") == {1: [2.0]}
+    assert time.monotonic() - started < 10
+
+
+def test_a_reference_with_a_long_run_of_letters_is_refused_at_once(tmp_path):
+    path = _book(tmp_path / "letters.xlsx", f'<row r="1"><c r="{"A" * 100_000}1"><v>1</v></c></row>')
+    started = time.monotonic()
+    with pytest.raises(XlsxError, match="column"):
+        list(Workbook(path).rows("户"))
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize("rows", ['<row r="2"><c r="A2"><v>1</v></c></row><row r="2"><c r="A2"><v>2</v></c></row>',
+                                  '<row r="3"><c r="A3"><v>1</v></c></row><row r="2"><c r="A2"><v>2</v></c></row>'])
+def test_a_repeated_or_backward_row_is_refused(tmp_path, rows):
+    """Writers number rows upwards; a sheet that repeats one (a zip bomb's endless row 2) is refused."""
+    with pytest.raises(XlsxError, match="row 2"):
+        list(Workbook(_book(tmp_path / "again.xlsx", rows)).rows("户"))
+
+
+def test_what_follows_the_rows_is_not_read(tmp_path, monkeypatch):
+    """Merged cells, links and the like after </sheetData> may be large; they are not rows."""
+    from fupin.registry import xlsx_stream
+
+    monkeypatch.setattr(xlsx_stream, "MAX_ROW_TEXT", 50_000)
+    links = "".join(f'<hyperlink ref="A{i}" r:id="rId{i}"/>' for i in range(1, 5000))
+    xml = (f'<?xml version="1.0"?><worksheet xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}"><sheetData>'
+           f'<row r="1"><c r="A1"><v>1</v></c></row></sheetData><hyperlinks>{links}</hyperlinks></worksheet>')
+    assert _stream_rows(_book(tmp_path / "links.xlsx", xml), "户") == {1: [1.0]}
+
+
+def test_prefixes_mixed_with_the_default_namespace(tmp_path):
+    plain_rows = '<row r="1"><c r="A1"><v>1</v></c></row>'
+    xml = (f'<?xml version="1.0"?><x:worksheet xmlns:x="{_MAIN_NS}" xmlns="{_MAIN_NS}"><sheetData>{plain_rows}'
+           "</sheetData></x:worksheet>")
+    assert _stream_rows(_book(tmp_path / "root.xlsx", xml), "户") == {1: [1.0]}
+    xml = (f'<?xml version="1.0"?><worksheet xmlns:x="{_MAIN_NS}" xmlns="{_MAIN_NS}"><sheetData>'
+           '<x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c></x:row></sheetData></worksheet>')
+    assert _stream_rows(_book(tmp_path / "rows.xlsx", xml), "户") == {1: [1.0]}
+
+
+def test_a_doctype_is_refused(tmp_path):
+    xml = ('<?xml version="1.0"?><!DOCTYPE lol [<!ENTITY a "aaaaaaaaaa">]>'
+           f'<worksheet xmlns="{_MAIN_NS}"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&a;</t></is></c>'
+           "</row></sheetData></worksheet>")
+    with pytest.raises(XlsxError, match="DOCTYPE"):
+        list(Workbook(_book(tmp_path / "doctype.xlsx", xml)).rows("户"))
+
+
+def test_the_1904_date_system(tmp_path):
+    path = _book(tmp_path / "1904.xlsx", '<row r="1"><c r="A1" s="1"><v>0</v></c><c r="B1" s="1"><v>1</v></c>'
+                 '<c r="C1" s="1"><v>2957005</v></c></row>', styles=_DATES)
+    book = _rewrite_sheet(path, tmp_path / "1904b.xlsx", "xl/workbook.xml",
+                          lambda xml: xml.replace("<sheets>", '<workbookPr date1904="1"/><sheets>'))
+    # serial 0 is a time of day alone in either system; 1 is 2 January 1904; past year 9999 stays a number
+    assert _stream_rows(book, "户") == {1: [dt.time(0, 0), dt.date(1904, 1, 2), 2957005.0]}
+
+
+def test_a_password_protected_workbook_says_so(tmp_path):
+    """Excel saves a workbook with an opening password as an OLE container with an
+    EncryptedPackage stream: the clerk is told to remove the password."""
+    path = tmp_path / "secret.xlsx"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + "EncryptedPackage".encode("utf-16-le"))
+    with pytest.raises(ApplicationError) as exc:
+        open_sources(xlsx=path)
+    assert exc.value.code == "E_FILE_FORMAT" and "密码" in exc.value.message and "password" in exc.value.message
+
+
+def test_a_sheet_without_dimension_gets_an_estimated_total_and_is_read_once(tmp_path, monkeypatch):
+    from fupin.registry import xlsx_stream
+
+    rows = "".join(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>{h}</t></is></c></row>'
+                   for r, h in enumerate(["户编号", "H1", "H2", "H3"], start=1))
+    path = _book(tmp_path / "nodim.xlsx", rows)
+    reads = []
+    original = xlsx_stream.Workbook.rows
+    monkeypatch.setattr(xlsx_stream.Workbook, "rows", lambda self, name: reads.append(name) or original(self, name))
+    src = read_table(path, "户")
+    assert src.total >= 1 and len(reads) == 1  # the header's pass only, no counting pass
+    assert [row[1]["户编号"] for row in src.rows()] == ["H1", "H2", "H3"]
+
+
+def test_a_workbook_whose_sheets_cannot_be_found_is_a_clear_error(tmp_path):
+    path = _book(tmp_path / "nosheet.xlsx", '<row r="1"><c r="A1"><v>1</v></c></row>', target="elsewhere.xml")
+    with pytest.raises(ApplicationError) as exc:
+        read_table(path, "户")
+    assert exc.value.code == "E_FILE_FORMAT" and "没有工作表" in exc.value.message

@@ -7,7 +7,8 @@ warnings; a missing required header is an E_MISSING_COLUMN error for the whole f
 
 Memory: both are streamed row by row. CSV files by the csv module; an .xlsx sheet by
 fupin.registry.xlsx_stream, which holds only the workbook's shared strings (packed) besides the
-row at hand.
+row at hand. Other workbook formats (.xls, .xlsb, .ods) go to python-calamine, which holds a whole
+sheet (_LegacyWorkbook).
 """
 
 from __future__ import annotations
@@ -120,13 +121,16 @@ def _check_headers(src: SheetSource) -> None:
 
 # --- xlsx ---------------------------------------------------------------------------------------
 
+def _sheet_error(name: str, exc: Exception) -> ApplicationError:
+    return _file_error(f"工作表“{name}”无法读取（文件已损坏？）：{exc} / sheet {name} cannot be read (damaged file?)")
+
+
 def _sheet_from_workbook(path: Path, wb, name: str, sheet: str) -> SheetSource:
     def rows():
         try:
             yield from wb.rows(name)
         except XlsxError as exc:
-            raise _file_error(f"工作表“{name}”无法读取（文件已损坏？）：{exc} / sheet {name} cannot be read "
-                              "(damaged file?)") from exc
+            raise _sheet_error(name, exc) from exc
 
     header_row, headers = None, []
     for number, cells in rows():
@@ -145,10 +149,10 @@ def _sheet_from_workbook(path: Path, wb, name: str, sheet: str) -> SheetSource:
     try:
         last = wb.dimension_rows(name)
     except XlsxError as exc:
-        raise _file_error(f"工作表“{name}”无法读取（文件已损坏？）：{exc} / sheet {name} cannot be read "
-                          "(damaged file?)") from exc
-    if last is None or last <= (header_row or 0):  # no (usable) <dimension>: count the rows (progress only)
-        last = max((number for number, _ in rows()), default=0)
+        raise _sheet_error(name, exc) from exc
+    if last is None or last <= (header_row or 0):
+        # no (usable) <dimension>: an estimate from the sheet's size, as for CSV (progress only)
+        last = (header_row or 0) + wb.size_estimate(name)
     src = SheetSource(sheet=sheet, path=path, headers=headers, _rows=data_rows,
                       total=max(0, last - (header_row or 0)))
     _check_headers(src)
@@ -163,17 +167,26 @@ class _LegacyWorkbook:
     def __init__(self, path: Path) -> None:
         from python_calamine import CalamineWorkbook
 
+        if _encrypted(path):
+            raise XlsxError("工作簿设有打开密码，请取消密码后另存再导入 / the workbook is password-protected: remove "
+                            "the password and save it again")
         try:
-            self.wb = CalamineWorkbook.from_path(str(path))
+            # the format from the content, not the name (an upload is always saved as registry.xlsx)
+            with open(path, "rb") as fh:
+                self.wb = CalamineWorkbook.from_filelike(fh)
         except Exception as exc:  # calamine raises its own error types
-            raise XlsxError(type(exc).__name__) from exc
+            raise XlsxError(f"{type(exc).__name__}: {exc}") from exc
         self.sheet_names = list(self.wb.sheet_names)
+        self._sheets: dict = {}
 
     def _sheet(self, name: str):
-        try:
-            return self.wb.get_sheet_by_name(name)
-        except Exception as exc:
-            raise XlsxError(str(exc)) from exc
+        """The sheet, read once (calamine reads a whole sheet at each call)."""
+        if name not in self._sheets:
+            try:
+                self._sheets[name] = self.wb.get_sheet_by_name(name)
+            except Exception as exc:
+                raise XlsxError(f"{type(exc).__name__}: {exc}") from exc
+        return self._sheets[name]
 
     def rows(self, name: str):
         # calamine's iter_rows starts at the sheet's first row (row 1), so index + 1 is Excel's number
@@ -182,6 +195,18 @@ class _LegacyWorkbook:
 
     def dimension_rows(self, name: str) -> int:
         return self._sheet(name).total_height
+
+    def size_estimate(self, name: str) -> int:
+        return self._sheet(name).total_height
+
+
+def _encrypted(path: Path) -> bool:
+    """An .xlsx with an opening password is an OLE container holding an "EncryptedPackage" stream
+    (MS-OFFCRYPTO), whose name its directory keeps in UTF-16."""
+    with open(path, "rb") as fh:
+        if fh.read(4) != _OLE_MAGIC:
+            return False
+        return "EncryptedPackage".encode("utf-16-le") in fh.read(1 << 20)
 
 
 def _open_workbook(path: Path) -> Workbook | _LegacyWorkbook:

@@ -51,15 +51,17 @@ _DATE_FORMAT_IDS = {*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 5
 _LITERAL = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.')
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 _EPOCH_1904 = dt.datetime(1904, 1, 1)
-_LAST_SERIAL = 2_958_466  # 10000-01-01: past the last date Python (and Excel) can show
+_LAST_SERIAL = 2_958_466  # 10000-01-01 in the 1900 system (1,462 days less in the 1904 one): past the last date
 _AFTER_NAME = {" ", ">", "\t", "\n", "\r", "/"}  # what may follow "<row" in the tag <row …>
 _XMLNS = re.compile(r'xmlns(?::\w+)?="[^"]*"')
 _ROW_NUMBER = re.compile(r"""\br=["'](\d+)["']""")
-_FIRST_CELL_ROW = re.compile(r'<c r="[A-Z]+(\d+)"')
+_FIRST_CELL_ROW = re.compile(r'<c r="[A-Z]{1,3}(\d+)"')
 # A cell as every common writer puts it (attributes r, s, t in that order; a value or an inline
 # text, or nothing): column letters, style, type, <v> text, inline text.
-_CELL = re.compile(r'<c r="([A-Z]{1,3})\d+"(?: s="(\d+)")?(?: t="(\w+)")?\s*'
-                   r'(?:/>|>\s*(?:<v>([^<]*)</v>|<is><t(?: xml:space="preserve")?>([^<]*)</t></is>)?\s*</c>)')
+# Possessive quantifiers (*+): a cell that does not match fails at once, whatever its length,
+# instead of the engine trying every split of its spaces.
+_CELL = re.compile(r'<c r="([A-Z]{1,3})\d++"(?: s="(\d++)")?(?: t="(\w++)")?\s*+'
+                   r'(?:/>|>\s*+(?:(?:<v>([^<]*+)</v>|<is><t(?: xml:space="preserve")?>([^<]*+)</t></is>)\s*+)?</c>)')
 _ENTITY = re.compile(r"&(#[0-9]+|#x[0-9a-fA-F]+|amp|lt|gt|quot|apos);")
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 
@@ -135,14 +137,50 @@ def _text(si) -> str:
     return "".join(out)
 
 
-def _column(letters: str) -> int:
-    """0-based column of a reference's letters ("AB" -> 27)."""
+def _column(letters: str, memo: dict[str, int]) -> int:
+    """0-based column of a reference's letters ("AB" -> 27), remembered in `memo`."""
+    col = memo.get(letters)
+    if col is not None:
+        return col
+    ok = 1 <= len(letters) <= 3 and letters.isascii() and letters.isalpha() and letters.isupper()
     col = 0
-    for ch in letters:
+    for ch in letters if ok else "":
         col = col * 26 + (ord(ch) - 64)
-    if not 1 <= col <= MAX_COLUMN + 1 or not letters.isalpha() or not letters.isupper():
-        raise XlsxError(f"单元格列号“{letters}”超出 Excel 的范围 / column {letters} is beyond Excel's last column")
-    return col - 1
+    if not 1 <= col <= MAX_COLUMN + 1:
+        raise XlsxError(f"单元格列号“{letters[:10]}”超出 Excel 的范围 / column {letters[:10]} is beyond Excel's last column")
+    col = memo[letters] = col - 1
+    return col
+
+
+def _next_row(number: int, last: int) -> int:
+    """A row's number, checked: within Excel's rows and after the row before (every writer writes
+    them in order; a sheet repeating a row is damaged or made to be endless)."""
+    if not last < number <= MAX_ROW:
+        raise XlsxError(f"行号 {number} 重复、次序错乱或超出 Excel 的范围 / row {number} repeats, is out of order or "
+                        "is beyond Excel's last row")
+    return number
+
+
+class _FileErrors:
+    """Any failure while reading the file (zipfile, zlib, lzma, ElementTree, …) as an XlsxError."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if exc is None or isinstance(exc, XlsxError) or not isinstance(exc, Exception):
+            return False  # GeneratorExit and KeyboardInterrupt pass as they are
+        raise XlsxError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _too_large(zh: str, en: str) -> XlsxError:
+    return XlsxError(f"{zh}超过 {MAX_ROW_TEXT >> 20} MB / {en} is larger than {MAX_ROW_TEXT >> 20} MB")
+
+
+def _no_doctype(head: bytes | str) -> None:
+    """OOXML parts never declare a DOCTYPE; one would allow entity expansion (a billion laughs)."""
+    if (b"<!DOCTYPE" if isinstance(head, bytes) else "<!DOCTYPE") in head:
+        raise XlsxError("文件含有 DOCTYPE 声明 / the file declares a DOCTYPE")
 
 
 def _place(cells: list, col: int, value) -> None:
@@ -161,12 +199,8 @@ class Workbook:
     """An .xlsx file opened for streaming its sheets. Raises XlsxError for a file that is not one."""
 
     def __init__(self, path) -> None:
-        try:
+        with _FileErrors():
             self._open(path)
-        except XlsxError:
-            raise
-        except Exception as exc:  # zipfile, zlib, lzma, ElementTree, …: a file that cannot be read
-            raise XlsxError(f"{type(exc).__name__}: {exc}") from exc
 
     def _open(self, path) -> None:
         self.zip = zipfile.ZipFile(path)
@@ -198,7 +232,9 @@ class Workbook:
         if info.file_size > MAX_PART:
             raise XlsxError(f"{info.filename} 超过 {MAX_PART >> 20} MB / {info.filename} is larger than "
                             f"{MAX_PART >> 20} MB")
-        return ET.fromstring(self.zip.read(info))
+        data = self.zip.read(info)
+        _no_doctype(data)
+        return ET.fromstring(data)
 
     def _resolve(self, source: str, target: str) -> zipfile.ZipInfo | None:
         """The part a relationship's Target names: relative to its source part's folder, absolute
@@ -250,6 +286,8 @@ class Workbook:
         root, fed = None, 0  # `fed`: characters since the last <si> ended
         with self.zip.open(info) as fh:
             while chunk := fh.read(_CHUNK):
+                if root is None:
+                    _no_doctype(chunk)
                 parser.feed(chunk)
                 fed += len(chunk)
                 for event, el in parser.read_events():
@@ -260,8 +298,7 @@ class Workbook:
                         root.clear()  # the <si> elements read so far
                         fed = 0
                 if fed > MAX_ROW_TEXT:
-                    raise XlsxError(f"一个共享字符串超过 {MAX_ROW_TEXT >> 20} MB / a shared string is larger than "
-                                    f"{MAX_ROW_TEXT >> 20} MB")
+                    raise _too_large("一个共享字符串", "a shared string")
         parser.close()
         return strings
 
@@ -272,13 +309,15 @@ class Workbook:
     def dimension_rows(self, name: str) -> int | None:
         """The last row of the sheet's <dimension ref="A1:V405503"> (written by Excel and
         xlsxwriter at the top of the sheet), or None."""
-        try:
-            with self.zip.open(self.sheets[name]) as fh:
-                head = fh.read(4096).decode("utf-8", "replace")
-        except Exception as exc:
-            raise XlsxError(f"{type(exc).__name__}: {exc}") from exc
+        with _FileErrors(), self.zip.open(self.sheets[name]) as fh:
+            head = fh.read(4096).decode("utf-8", "replace")
         m = re.search(r'<(?:\w+:)?dimension ref="[A-Z]*\d*:?[A-Z]*(\d+)"', head)
         return int(m[1]) if m else None
+
+    def size_estimate(self, name: str) -> int:
+        """The sheet's rows, estimated from its size (≈ 400 bytes of XML a row; a member row of a
+        city's file is ≈ 950), for the progress bar of a sheet without a <dimension>."""
+        return max(1, self.sheets[name].file_size // 400)
 
     # -- rows --------------------------------------------------------------------------------
     def rows(self, name: str) -> Iterator[tuple[int, list]]:
@@ -290,60 +329,61 @@ class Workbook:
         (_CELL), several times faster than building an element per cell. Any row whose content is
         not wholly made of such cells (formulas, rich text, attributes in another order, comments)
         is parsed as XML instead (_tree_cells), and so is any sheet written with prefixes
-        (<x:row>)."""
-        try:
-            with self.zip.open(self.sheets[name]) as fh:
-                decoder = codecs.getincrementaldecoder("utf-8")()
-                head, eof = "", False
-                while not eof and "sheetData" not in head and len(head) < MAX_ROW_TEXT:
-                    chunk = fh.read(_CHUNK)
-                    eof = not chunk
-                    head += decoder.decode(chunk, final=eof)
-                found = re.search(r"<(\w+:)?sheetData\b", head)
-                root = re.search(r"<(?:\w+:)?worksheet\b[^>]*>", head)
-                if found is None or root is None:
-                    raise XlsxError(f"“{name}”不是工作表 / {name} is not a worksheet")
-                if found[1]:  # prefixed elements
-                    yield from self._rows_tree(name)
-                    return
-                yield from self._rows_text(fh, decoder, head, eof, root[0])
-        except XlsxError:
-            raise
-        except Exception as exc:  # zipfile, zlib, ElementTree, …: a damaged sheet
-            raise XlsxError(f"{type(exc).__name__}: {exc}") from exc
+        (<x:row>). Reading stops at the end of the rows (</sheetData>)."""
+        with _FileErrors(), self.zip.open(self.sheets[name]) as fh:
+            decoder = codecs.getincrementaldecoder("utf-8")()
+            head, eof = "", False
+            while not eof and "sheetData" not in head and len(head) < MAX_ROW_TEXT:
+                chunk = fh.read(_CHUNK)
+                eof = not chunk
+                head += decoder.decode(chunk, final=eof)
+            _no_doctype(head)
+            data = re.search(r"<(\w+:)?sheetData\b", head)
+            root = re.search(r"<(?:\w+:)?worksheet\b[^<>]*>", head)
+            if data is None or root is None:
+                raise XlsxError(f"“{name}”不是工作表 / {name} is not a worksheet")
+            if data[1] or re.search(r"<\w+:row\b", head):  # prefixed elements
+                yield from self._rows_tree(name)
+                return
+            if re.match(r"<sheetData\b[^<>]*/>", head[data.start():]):
+                return  # <sheetData/>: no rows
+            yield from self._rows_text(fh, decoder, head, eof, root[0])
 
     def _rows_text(self, fh, decoder, buf: str, eof: bool, root_tag: str) -> Iterator[tuple[int, list]]:
         strings, date_styles, epoch = self.strings, self.date_styles, self.epoch
         # the root's namespace declarations, for parsing a single row as XML (_tree_cells)
         declared = _XMLNS.findall(root_tag)
         memo: dict[str, int] = {}
-        last_row, searched, ended = 0, 0, False
+        last_row, searched = 0, 0
         while True:
-            # whole rows only: up to the last "</row>" (at the end, all that is left); only the text
-            # not searched before is searched
-            cut = len(buf) if eof else buf.rfind("</row>", max(0, searched - 5)) + 6
-            if cut < 6 and not eof:
-                cut = 0
+            # whole rows only: up to the end of the rows (</sheetData>) when it is here, else up to
+            # the last "</row>"; only the text not searched before is searched
+            end = buf.find("</sheetData>", max(0, searched - 11))
+            done = end >= 0
+            if done:
+                cut = end
+            elif eof:
+                raise XlsxError(f"工作表在第 {last_row} 行之后被截断 / the sheet ends abruptly after row {last_row}")
+            else:
+                cut = buf.rfind("</row>", max(0, searched - 5)) + 6
+                if cut < 6:
+                    cut = 0
             # "</row>" ends each row that has content; the last "<row" before it starts that row
             # (text and attribute values cannot hold a "<"), and any "<row …/>" before that is
             # an empty row, which has nothing to hand on.
             for piece in buf[:cut].split("</row>"):
                 at = piece.rfind("<row")
                 if at < 0 or piece[at + 4:at + 5] not in _AFTER_NAME:
-                    ended = ended or "</worksheet>" in piece
                     continue
                 gt = piece.index(">", at)
                 if piece[gt - 1] == "/":
-                    ended = ended or "</worksheet>" in piece
                     continue  # "<row …/>" after the last row: an empty row at the end of the sheet
                 attrs, inner = piece[at + 4:gt], piece[gt + 1:]
                 r = _ROW_NUMBER.search(attrs)
                 if r is None:  # the row of its first cell's reference, else the one after the last
-                    r = _FIRST_CELL_ROW.search(inner)
-                number = int(r[1]) if r else last_row + 1 + piece.count("<row", 0, at)
-                if not 0 < number <= MAX_ROW:
-                    raise XlsxError(f"行号 {number} 超出 Excel 的范围 / row {number} is beyond Excel's last row")
-                last_row = number
+                    r = _FIRST_CELL_ROW.match(inner.lstrip())
+                number = last_row = _next_row(int(r[1]) if r else last_row + 1 + piece.count("<row", 0, at),
+                                              last_row)
                 cells: list = []
                 found = _CELL.findall(inner)
                 # Every match is a whole cell and starts with "<c"; so when there are as many
@@ -359,11 +399,11 @@ class Workbook:
                 for letters, style, t, text, inline in found:
                     col = memo.get(letters)
                     if col is None:
-                        col = memo[letters] = _column(letters)
+                        col = _column(letters, memo)
                     if t == "inlineStr":
                         value = _xml_text(inline) if "&" in inline or "\r" in inline else inline
                     else:
-                        if "&" in text:
+                        if "&" in text or "\r" in text:
                             text = _xml_text(text)
                         value = _value(t, style, text, strings, date_styles, epoch)
                     if col == len(cells):
@@ -371,14 +411,11 @@ class Workbook:
                     else:
                         _place(cells, col, value)
                 yield number, cells
+            if done:
+                return  # what follows the rows (merged cells, links, …) is not read
             buf = buf[cut:]
-            if eof:
-                if not ended:
-                    raise XlsxError(f"工作表在第 {last_row} 行之后被截断 / the sheet ends abruptly after row {last_row}")
-                return
             if len(buf) > MAX_ROW_TEXT:  # no "</row>" in all that: a damaged file, or a zip bomb
-                raise XlsxError(f"第 {last_row} 行之后的一行超过 {MAX_ROW_TEXT >> 20} MB / a row after row {last_row} "
-                                f"is larger than {MAX_ROW_TEXT >> 20} MB")
+                raise _too_large(f"第 {last_row} 行之后的一行", f"a row after row {last_row}")
             searched = len(buf)
             chunk = fh.read(_CHUNK)
             eof = not chunk
@@ -397,32 +434,30 @@ class Workbook:
                         depth += 1
                         if root is None:
                             root = el
-                        elif depth == 2 and _local(el.tag) == "sheetData":
-                            parent = el  # emptied as rows are handed on
+                        elif depth == 2:
+                            parent = el  # sheetData (or what stands there): emptied as rows are handed on
                         continue
                     depth -= 1
-                    if depth == 1:  # a part of the sheet (views, sheetData, merged cells, …) is over
+                    if depth == 1:  # a part of the sheet (views, sheetData, …) is over
+                        if _local(el.tag) == "sheetData":
+                            return  # what follows the rows is not read
                         root.clear()
                         fed = 0
-                    if depth != 2 or el.tag[-3:] != "row" or _local(el.tag) != "row":
+                    if depth != 2 or _local(el.tag) != "row":
                         continue
                     fed = 0
                     r = el.get("r")
                     if r is None:  # the row of its first cell's reference, else the one after the last
                         first = next((c.get("r") for c in el if _local(c.tag) == "c"), None) or ""
                         r = first.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") or None
-                    number = int(r) if r else last_row + 1
-                    if not 0 < number <= MAX_ROW:
-                        raise XlsxError(f"行号 {number} 超出 Excel 的范围 / row {number} is beyond Excel's last row")
-                    last_row = number
+                    number = last_row = _next_row(int(r) if r else last_row + 1, last_row)
                     cells = self._tree_cells(el, memo)
-                    if parent is not None:
-                        parent.clear()
+                    parent.clear()
                     yield number, cells
                 if fed > MAX_ROW_TEXT:
-                    raise XlsxError(f"第 {last_row} 行之后的一行超过 {MAX_ROW_TEXT >> 20} MB / a row after row "
-                                    f"{last_row} is larger than {MAX_ROW_TEXT >> 20} MB")
+                    raise _too_large(f"第 {last_row} 行之后的一行", f"a row after row {last_row}")
         parser.close()
+        raise XlsxError(f"工作表在第 {last_row} 行之后被截断 / the sheet ends abruptly after row {last_row}")
 
     def _tree_cells(self, row, memo: dict[str, int]) -> list:
         cells: list = []
@@ -430,13 +465,7 @@ class Workbook:
             if _local(c.tag) != "c":
                 continue
             ref = c.get("r")
-            if ref is not None:
-                letters = ref.rstrip("0123456789")
-                col = memo.get(letters)
-                if col is None:
-                    col = memo[letters] = _column(letters)
-            else:
-                col = len(cells)
+            col = _column(ref.rstrip("0123456789"), memo) if ref is not None else len(cells)
             t = c.get("t")
             v = inline = None
             for child in c:
@@ -483,7 +512,7 @@ def _date(serial: float, epoch: dt.datetime):
     """An Excel date serial number as a date (datetime when it has a time of day, time when it is
     one alone, as calamine gives them). In the 1900 system Excel counts a 29 February 1900 that
     never was: serials before it are one day early."""
-    if not 0 <= serial < _LAST_SERIAL:
+    if not 0 <= serial < (_LAST_SERIAL if epoch is _EXCEL_EPOCH else _LAST_SERIAL - 1462):
         return serial  # not a date Excel can show; left as the number
     if serial < 1:  # a time of day alone
         return (dt.datetime.min + dt.timedelta(milliseconds=round(serial * 86_400_000))).time()
