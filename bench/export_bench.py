@@ -47,6 +47,10 @@ def export_once(env: dict, work: Path) -> dict:
     return {"seconds": wall, "peak_rss_mb": rss, "summary": summary, "bytes": out.stat().st_size}
 
 
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
 def baseline_worker(out: Path, households: int) -> None:
     """The naive export: per household, its members and latest income by their own queries,
     into an in-memory workbook."""
@@ -69,11 +73,11 @@ def baseline_worker(out: Path, households: int) -> None:
         inc = h.incomes.order_by("-year").first()
         r_h += 1
         cells = rows.household_row(h, head, inc)
-        ws_h.write_row(r_h, 0, [str(cells.get(k, "")) for k in v.HOUSEHOLD_HEADERS])
+        ws_h.write_row(r_h, 0, [_text(cells.get(k)) for k in v.HOUSEHOLD_HEADERS])
         for m in members:
             r_m += 1
             cells = rows.member_row(m, h.number)
-            ws_m.write_row(r_m, 0, [str(cells.get(k, "")) for k in v.MEMBER_HEADERS])
+            ws_m.write_row(r_m, 0, [_text(cells.get(k)) for k in v.MEMBER_HEADERS])
     wb.close()
     print(json.dumps({"households": r_h, "members": r_m, "seconds": time.perf_counter() - started}))
 
