@@ -16,10 +16,7 @@ Output: a table of households/s, members/s and peak RSS; bench/results/export-<t
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import os
-import platform
 import shutil
 import statistics
 import sys
@@ -29,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from import_bench import RESULTS, ROOT, _django, drop_database, pg_available, prepare, run
+from import_bench import ROOT, _django, databases, drop_database, prepare, reporter, run
 
 
 def seed(kind: str, work: Path, n: int, seed_: int) -> dict:
@@ -106,28 +103,13 @@ def main(argv=None) -> int:
         return 0
     if a.smoke:
         a.households, a.repeats, a.baseline_households, a.no_double = 150, 1, 50, True
-    dbs = ["sqlite", "postgres"] if a.db == "both" else [a.db]
-    notes = []
-    if "postgres" in dbs and not pg_available():
-        if a.db == "postgres":
-            print("PostgreSQL 不可用 / not reachable", file=sys.stderr)
-            return 1
-        dbs.remove("postgres")
-        notes.append("PostgreSQL not reachable: skipped")
+    dbs, notes = databases(a.db)
+    if not dbs:
+        return 1
 
     work = Path(tempfile.mkdtemp(prefix="fupin-export-bench-"))
-    load_start = os.getloadavg()
-    results = []
-    out = RESULTS / f"export-{dt.datetime.now():%Y%m%d-%H%M%S}{'-smoke' if a.smoke else ''}.json"
-
-    def save():
-        report = {"benchmark": "export", "when": dt.datetime.now().isoformat(timespec="seconds"), "smoke": a.smoke,
-                  "households": a.households, "repeats": a.repeats, "seed": a.seed,
-                  "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                              "loadavg_start": load_start, "loadavg_end": os.getloadavg()},
-                  "results": results, "notes": notes}
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    results: list[dict] = []
+    save, out = reporter("export", a, results, notes)
 
     try:
         for kind in dbs:

@@ -202,6 +202,44 @@ def baseline(kind: str, data: Path, work: Path, members: int) -> dict:
 
 
 # ------------------------------------------------------------------------------------------
+# shared with the other benches (export_bench.py)
+
+
+def databases(choice: str) -> tuple[list[str], list[str]]:
+    """The databases of --db that can be reached, and a note for each one skipped; none at all when
+    PostgreSQL alone was asked for and cannot be reached (said on stderr)."""
+    dbs = ["sqlite", "postgres"] if choice == "both" else [choice]
+    notes: list[str] = []
+    if "postgres" in dbs and not pg_available():
+        if choice == "postgres":
+            print("PostgreSQL 不可用 / not reachable at " + PG_ADMIN_URL, file=sys.stderr)
+            return [], notes
+        dbs.remove("postgres")
+        notes.append("PostgreSQL not reachable: skipped")
+    return dbs, notes
+
+
+def reporter(benchmark: str, a, results: list, notes: list):
+    """(save, path): save() writes bench/results/<benchmark>-<timestamp>.json with the run's
+    arguments, the machine, and `results` and `notes` as they are by then. Called after every
+    measurement, so that a failure late in a long run keeps what was measured."""
+    load_start = os.getloadavg()
+    out = RESULTS / f"{benchmark}-{dt.datetime.now():%Y%m%d-%H%M%S}{'-smoke' if a.smoke else ''}.json"
+
+    def save() -> None:
+        report = {
+            "benchmark": benchmark, "when": dt.datetime.now().isoformat(timespec="seconds"), "smoke": a.smoke,
+            "households": a.households, "repeats": a.repeats, "seed": a.seed,
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                        "loadavg_start": load_start, "loadavg_end": os.getloadavg()},
+            "results": results, "notes": notes,
+        }
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return save, out
+
+
+# ------------------------------------------------------------------------------------------
 
 
 def main(argv=None) -> int:
@@ -222,18 +260,14 @@ def main(argv=None) -> int:
     if a.smoke:
         a.households, a.repeats, a.baseline_members, a.no_double = 150, 1, 300, True
     formats = [f.strip() for f in a.formats.split(",") if f.strip()]
-    dbs = ["sqlite", "postgres"] if a.db == "both" else [a.db]
-    notes = []
-    if "postgres" in dbs and not pg_available():
-        if a.db == "postgres":
-            print("PostgreSQL 不可用 / not reachable at " + PG_ADMIN_URL, file=sys.stderr)
-            return 1
-        dbs.remove("postgres")
-        notes.append("PostgreSQL not reachable: skipped")
+    dbs, notes = databases(a.db)
+    if not dbs:
+        return 1
 
     _django()
     work = Path(tempfile.mkdtemp(prefix="fupin-import-bench-"))
-    load_start = os.getloadavg()
+    results: list[dict] = []
+    save, out = reporter("import", a, results, notes)
     try:
         sizes = {"N": a.households} | ({} if a.no_double else {"2N": 2 * a.households})
         data, counts = {}, {}
@@ -246,21 +280,6 @@ def main(argv=None) -> int:
         fmts = [f for f in formats if f == "csv" or (data["N"] / "registry.xlsx").exists()]
         if "xlsx" in formats and "xlsx" not in fmts:
             notes.append("xlsx skipped: too many members for one Excel sheet")
-        results = []
-        out = RESULTS / f"import-{dt.datetime.now():%Y%m%d-%H%M%S}{'-smoke' if a.smoke else ''}.json"
-
-        def save():
-            # written after every measurement, so a failure late in a long run keeps what was measured
-            report = {
-                "benchmark": "import", "when": dt.datetime.now().isoformat(timespec="seconds"), "smoke": a.smoke,
-                "households": a.households, "repeats": a.repeats, "seed": a.seed,
-                "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                            "loadavg_start": load_start, "loadavg_end": os.getloadavg()},
-                "results": results, "notes": notes,
-            }
-            RESULTS.mkdir(parents=True, exist_ok=True)
-            out.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-
         for kind in dbs:
             base = baseline(kind, data["N"], work, a.baseline_members)
             print(f"[{kind}] baseline Model.save(): {base['members_per_s']:.0f} members/s "
