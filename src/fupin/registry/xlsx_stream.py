@@ -9,7 +9,7 @@ handed on.
 What is held for the whole read: the workbook's sheet list, the cell styles (which number
 formats are dates) and the shared strings. Excel keeps each distinct text of a workbook once, in
 its sharedStrings part, and a cell refers to it by number; those texts are kept packed as UTF-8
-in one buffer (≈ 20 bytes per distinct text, not a Python object each). Workbooks written in
+in one buffer (each text's UTF-8 bytes and a 4-byte offset, not a Python object each). Workbooks written in
 constant-memory mode (xlsxwriter, this project's own exports) and by openpyxl write their texts
 inline and have no shared strings.
 
@@ -175,6 +175,10 @@ class _FileErrors:
 
 def _too_large(zh: str, en: str) -> XlsxError:
     return XlsxError(f"{zh}超过 {MAX_ROW_TEXT >> 20} MB / {en} is larger than {MAX_ROW_TEXT >> 20} MB")
+
+
+def _truncated(last_row: int) -> XlsxError:
+    return XlsxError(f"工作表在第 {last_row} 行之后被截断 / the sheet ends abruptly after row {last_row}")
 
 
 def _no_doctype(head: bytes | str) -> None:
@@ -363,7 +367,7 @@ class Workbook:
             if done:
                 cut = end
             elif eof:
-                raise XlsxError(f"工作表在第 {last_row} 行之后被截断 / the sheet ends abruptly after row {last_row}")
+                raise _truncated(last_row)
             else:
                 cut = buf.rfind("</row>", max(0, searched - 5)) + 6
                 if cut < 6:
@@ -457,7 +461,7 @@ class Workbook:
                 if fed > MAX_ROW_TEXT:
                     raise _too_large(f"第 {last_row} 行之后的一行", f"a row after row {last_row}")
         parser.close()
-        raise XlsxError(f"工作表在第 {last_row} 行之后被截断 / the sheet ends abruptly after row {last_row}")
+        raise _truncated(last_row)
 
     def _tree_cells(self, row, memo: dict[str, int]) -> list:
         cells: list = []
